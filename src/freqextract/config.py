@@ -1,0 +1,326 @@
+"""Run configuration: one frozen dataclass per component, composed into :class:`RunConfig`.
+
+Configs come from TOML files (``configs/*.toml``), the embedded defaults (the exact assignment) and
+``--set section.key=value`` overrides. Every value is type-checked and range-checked; a bad one raises
+:class:`~freqextract.errors.UserError` naming the field, e.g. ``signal.fs: must be > 0, got -5``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import UserError
+
+SCENARIOS = ("spec", "phase-scaled", "offsets")
+
+
+@dataclass(frozen=True)
+class SignalConfig:
+    """The mixed signal: scenario, frequencies, sampling and noise (SPEC.md sections 1 and 3)."""
+
+    scenario: str = "spec"
+    frequencies: tuple[float, ...] = (1.0, 3.0, 5.0, 7.0)
+    fs: float = 1000.0
+    duration: float = 10.0
+    amplitude: tuple[float, float] = (0.8, 1.2)
+    # spec: phase ~ U(0, 2pi) (scale fixed at 1); phase-scaled: s * U(0, 2pi); offsets: jitter U(-pi s, pi s)
+    phase_scale: float = 1.0
+    noise_sigma: float = 0.0  # additive white Gaussian noise on S (not in the spec scenario)
+    train_seed: int = 1
+    test_seed: int = 2
+
+    @property
+    def n_samples(self) -> int:
+        return int(round(self.fs * self.duration))
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The network: a stateful LSTM stepped one sample at a time (seq_len 1) or over windows (seq_len > 1)."""
+
+    hidden_size: int = 64
+    num_layers: int = 1
+    seq_len: int = 1
+    window_state: str = "carry"  # seq_len > 1: "carry" state between windows, or "reset" per window
+    init: str = "forget-bias"  # "forget-bias", "chrono" or "default" (PyTorch's)
+    forget_bias: float = 5.0  # forget-gate bias for init = "forget-bias"
+    chrono_tmax: float = 1000.0  # longest time constant (samples) for init = "chrono"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """The optimiser and the horizon curriculum: a list of [horizon_samples, steps] stages."""
+
+    seed: int = 0
+    lr: float = 3e-3  # at horizon 1000; scaled by 1000 / horizon and cosine-decayed within each stage
+    curriculum: tuple[tuple[int, int], ...] = (
+        (1000, 4000), (1500, 400), (2200, 400), (3300, 400), (5000, 400), (7500, 300), (10000, 300),
+    )
+    tbptt: int = 0  # truncate backprop every this many samples (0 = through the whole horizon)
+    clip: float = 1.0
+    realisations: int = 1  # fresh noise realisations per step (each one gives one stream per frequency)
+    device: str = "auto"
+    log_every: int = 100
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """What the evaluation computes besides MSE on the train and test seeds."""
+
+    ablations: bool = True
+    shuffle_seed: int = 12345
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    signal: SignalConfig = field(default_factory=SignalConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+
+
+SECTIONS: dict[str, type] = {
+    "signal": SignalConfig, "model": ModelConfig, "train": TrainConfig, "eval": EvalConfig,
+}
+
+
+# ---------------------------------------------------------------------------------------------- coercion
+def _coerce(name: str, value, tp):
+    """Check ``value`` against the annotation ``tp`` and return it in canonical form (tuples, floats)."""
+    origin = typing.get_origin(tp)
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise UserError(f"{name}: expected true or false, got {value!r}")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise UserError(f"{name}: expected an integer, got {value!r}")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise UserError(f"{name}: expected a number, got {value!r}")
+        if not math.isfinite(value):
+            raise UserError(f"{name}: must be finite, got {value!r}")
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise UserError(f"{name}: expected a string, got {value!r}")
+        return value
+    if origin is tuple:
+        args = typing.get_args(tp)
+        if not isinstance(value, list | tuple):
+            raise UserError(f"{name}: expected a list, got {value!r}")
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_coerce(f"{name}[{i}]", v, args[0]) for i, v in enumerate(value))
+        if len(value) != len(args):
+            raise UserError(f"{name}: expected a list of {len(args)} items, got {len(value)}")
+        return tuple(_coerce(f"{name}[{i}]", v, a) for i, (v, a) in enumerate(zip(value, args, strict=True)))
+    if isinstance(tp, types.UnionType):
+        raise TypeError(f"unsupported annotation for {name}")
+    raise TypeError(f"unsupported annotation {tp!r} for {name}")
+
+
+def _build(section: str, cls: type, values: dict):
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    for key in values:
+        if key not in known:
+            raise UserError(f"{section}.{key}: unknown key (known: {', '.join(sorted(known))})")
+    kwargs = {k: _coerce(f"{section}.{k}", v, hints[k]) for k, v in values.items()}
+    return cls(**kwargs)
+
+
+def from_dict(data: dict) -> RunConfig:
+    """Build and validate a :class:`RunConfig` from nested dicts (missing keys take the defaults)."""
+    if not isinstance(data, dict):
+        raise UserError("config: expected a table of sections")
+    for section in data:
+        if section not in SECTIONS:
+            raise UserError(f"{section}: unknown config section (known: {', '.join(SECTIONS)})")
+        if not isinstance(data[section], dict):
+            raise UserError(f"{section}: expected a table, got {data[section]!r}")
+    parts = {s: _build(s, cls, data.get(s, {})) for s, cls in SECTIONS.items()}
+    cfg = RunConfig(**parts)
+    validate(cfg)
+    return cfg
+
+
+def to_dict(cfg: RunConfig) -> dict:
+    """Nested plain dicts (tuples become lists), ready for TOML or JSON."""
+
+    def plain(v):
+        if isinstance(v, tuple | list):
+            return [plain(x) for x in v]
+        return v
+
+    return {s: {k: plain(v) for k, v in dataclasses.asdict(getattr(cfg, s)).items()} for s in SECTIONS}
+
+
+# ---------------------------------------------------------------------------------------------- validation
+def validate(cfg: RunConfig) -> None:
+    """Range and consistency checks; raises UserError naming the first bad field."""
+    s = cfg.signal
+    if s.scenario not in SCENARIOS:
+        raise UserError(f"signal.scenario: unknown scenario {s.scenario!r} (known: {', '.join(SCENARIOS)})")
+    if s.fs <= 0:
+        raise UserError(f"signal.fs: must be > 0, got {s.fs:g}")
+    if s.duration <= 0:
+        raise UserError(f"signal.duration: must be > 0, got {s.duration:g}")
+    n = s.fs * s.duration
+    if abs(n - round(n)) > 1e-6:
+        raise UserError(f"signal.duration: fs * duration must be a whole number of samples, got {n:g}")
+    if round(n) < 2:
+        raise UserError(f"signal.duration: fs * duration must give at least 2 samples, got {round(n)}")
+    if not s.frequencies:
+        raise UserError("signal.frequencies: needs at least one frequency")
+    for i, f in enumerate(s.frequencies):
+        if f <= 0:
+            raise UserError(f"signal.frequencies[{i}]: must be > 0 Hz, got {f:g}")
+        if f >= s.fs / 2:
+            raise UserError(f"signal.frequencies[{i}]: {f:g} Hz is not below Nyquist (fs/2 = {s.fs / 2:g} Hz)")
+    if len(set(s.frequencies)) != len(s.frequencies):
+        raise UserError("signal.frequencies: frequencies must be distinct")
+    lo, hi = s.amplitude
+    if lo < 0 or lo > hi:
+        raise UserError(f"signal.amplitude: need 0 <= low <= high, got [{lo:g}, {hi:g}]")
+    if s.scenario == "spec":
+        if s.phase_scale != 1.0:
+            raise UserError("signal.phase_scale: the spec scenario fixes it at 1 (use scenario 'phase-scaled')")
+        if s.noise_sigma != 0.0:
+            raise UserError("signal.noise_sigma: the spec scenario has no additive noise (use 'offsets')")
+    if not 0.0 <= s.phase_scale <= 1.0:
+        raise UserError(f"signal.phase_scale: must be in [0, 1], got {s.phase_scale:g}")
+    if s.noise_sigma < 0:
+        raise UserError(f"signal.noise_sigma: must be >= 0, got {s.noise_sigma:g}")
+    for name in ("train_seed", "test_seed"):
+        if getattr(s, name) < 0:
+            raise UserError(f"signal.{name}: must be >= 0, got {getattr(s, name)}")
+
+    m = cfg.model
+    if m.hidden_size < 1:
+        raise UserError(f"model.hidden_size: must be >= 1, got {m.hidden_size}")
+    if m.num_layers < 1:
+        raise UserError(f"model.num_layers: must be >= 1, got {m.num_layers}")
+    if m.seq_len < 1:
+        raise UserError(f"model.seq_len: must be >= 1, got {m.seq_len}")
+    if m.window_state not in ("carry", "reset"):
+        raise UserError(f"model.window_state: must be 'carry' or 'reset', got {m.window_state!r}")
+    if m.init not in ("forget-bias", "chrono", "default"):
+        raise UserError(f"model.init: must be 'forget-bias', 'chrono' or 'default', got {m.init!r}")
+    if m.chrono_tmax <= 2:
+        raise UserError(f"model.chrono_tmax: must be > 2 samples, got {m.chrono_tmax:g}")
+
+    t = cfg.train
+    if t.seed < 0:
+        raise UserError(f"train.seed: must be >= 0, got {t.seed}")
+    if t.lr <= 0:
+        raise UserError(f"train.lr: must be > 0, got {t.lr:g}")
+    if not t.curriculum:
+        raise UserError("train.curriculum: needs at least one [horizon, steps] stage")
+    for i, (hor, steps) in enumerate(t.curriculum):
+        if not 1 <= hor <= s.n_samples:
+            raise UserError(f"train.curriculum[{i}]: horizon must be in [1, {s.n_samples}], got {hor}")
+        if steps < 0:
+            raise UserError(f"train.curriculum[{i}]: steps must be >= 0, got {steps}")
+        if hor % m.seq_len:
+            raise UserError(f"train.curriculum[{i}]: horizon {hor} is not a multiple of model.seq_len {m.seq_len}")
+    if t.tbptt < 0:
+        raise UserError(f"train.tbptt: must be >= 0, got {t.tbptt}")
+    if t.clip <= 0:
+        raise UserError(f"train.clip: must be > 0, got {t.clip:g}")
+    if t.realisations < 1:
+        raise UserError(f"train.realisations: must be >= 1, got {t.realisations}")
+    if t.device not in ("auto", "cpu", "cuda", "mps") and not t.device.startswith("cuda:"):
+        raise UserError(f"train.device: must be auto, cpu, cuda[:N] or mps, got {t.device!r}")
+    if t.log_every < 1:
+        raise UserError(f"train.log_every: must be >= 1, got {t.log_every}")
+
+
+# ---------------------------------------------------------------------------------------------- files
+CONFIG_DIRS = (
+    Path(__file__).resolve().parent / "configs",  # installed wheel
+    Path(__file__).resolve().parents[2] / "configs",  # source checkout
+)
+
+
+def resolve_config_path(name: str | Path) -> Path:
+    """A path as given, or a bare name like ``quick`` looked up among the bundled configs."""
+    p = Path(name)
+    if p.exists() or p.suffix or len(p.parts) > 1:
+        return p
+    for d in CONFIG_DIRS:
+        cand = d / f"{name}.toml"
+        if cand.exists():
+            return cand
+    return p
+
+
+def load_toml(path: str | Path) -> dict:
+    p = resolve_config_path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise UserError(f"{path}: cannot read config file ({e.__class__.__name__})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise UserError(f"{p}: invalid TOML ({e})") from None
+
+
+def parse_override(item: str) -> tuple[str, str, object]:
+    """``section.key=value`` -> (section, key, value); the value is read as TOML, else as a bare string."""
+    if "=" not in item:
+        raise UserError(f"--set {item}: expected section.key=value")
+    lhs, rhs = item.split("=", 1)
+    parts = lhs.strip().split(".")
+    if len(parts) != 2 or not all(parts):
+        raise UserError(f"--set {item}: expected section.key=value, e.g. train.lr=0.001")
+    try:
+        value = tomllib.loads(f"v = {rhs.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = rhs.strip()
+    return parts[0], parts[1], value
+
+
+def load(path: str | Path | None = None, overrides: typing.Sequence[str] = ()) -> RunConfig:
+    """Defaults, then the TOML file (if any), then ``--set`` overrides; validated."""
+    data: dict = load_toml(path) if path is not None else {}
+    for item in overrides:
+        section, key, value = parse_override(item)
+        if section not in SECTIONS:
+            raise UserError(f"--set {item}: unknown section {section!r} (known: {', '.join(SECTIONS)})")
+        data.setdefault(section, {})
+        if not isinstance(data[section], dict):
+            raise UserError(f"{section}: expected a table")
+        data[section][key] = value
+    return from_dict(data)
+
+
+def _toml_value(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return repr(v)
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    raise TypeError(f"cannot write {v!r} as TOML")
+
+
+def dumps(cfg: RunConfig) -> str:
+    """TOML text that :func:`load` reads back to an equal config."""
+    out = []
+    for section, values in to_dict(cfg).items():
+        out.append(f"[{section}]")
+        out.extend(f"{k} = {_toml_value(v)}" for k, v in values.items())
+        out.append("")
+    return "\n".join(out)

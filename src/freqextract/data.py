@@ -1,0 +1,198 @@
+"""Dataset layouts and file formats.
+
+One :class:`~freqextract.signals.MixedSignal` (N samples, K frequencies) has three views:
+
+    NPZ (SPEC.md section 4)   t (N,), S (N,), targets (K, N), frequencies (K,), fs, meta (JSON string)
+
+    table (K*N rows)          frequency-major, one block of N rows per frequency:
+                              row k*N + n = [t_n, S_n, C_1..C_K (one-hot k), target_k(t_n)]
+                              e.g. K=4, N=10 000: row 10 001 (1-based) is f2 at t = 0
+
+    streams (K, N, 1+K)       one stream per frequency, stepping through time together:
+                              x[k, n] = [S_n, one-hot k],  y[k, n] = target_k(t_n)
+                              the batch axis holds independent sequences, never consecutive samples
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from .atomic import atomic_path
+from .errors import UserError
+from .signals import MixedSignal
+
+REQUIRED_ARRAYS = ("t", "S", "targets", "frequencies", "fs")
+
+
+# ---------------------------------------------------------------------------------------------- layouts
+def table_columns(k: int) -> list[str]:
+    return ["t", "S", *[f"C{i + 1}" for i in range(k)], "target"]
+
+
+def to_table(sig: MixedSignal) -> np.ndarray:
+    """The (K*N, 3+K) table, frequency-major."""
+    K, N = sig.targets.shape
+    onehot = np.repeat(np.eye(K), N, axis=0)  # (K*N, K)
+    return np.column_stack([
+        np.tile(sig.t, K), np.tile(sig.S, K), onehot, sig.targets.reshape(-1),
+    ])
+
+
+def from_table(table: np.ndarray, frequencies=None, fs: float | None = None, meta: dict | None = None,
+               name: str = "table") -> MixedSignal:
+    """Rebuild a signal from its table; checks the frequency-major layout block by block.
+
+    ``frequencies`` and ``fs`` are not columns of the table: give them, or they are estimated from the
+    targets (FFT peak) and the time column.
+    """
+    table = np.asarray(table, dtype=np.float64)
+    if table.ndim != 2 or table.shape[1] < 4:
+        raise UserError(f"{name}: expected at least 4 columns (t, S, C1.., target), got shape {table.shape}")
+    K = table.shape[1] - 3
+    if table.shape[0] % K:
+        raise UserError(f"{name}: {table.shape[0]} rows is not a multiple of the {K} frequency blocks")
+    if not np.isfinite(table).all():
+        raise UserError(f"{name}: contains NaN or infinite values")
+    N = table.shape[0] // K
+    blocks = table.reshape(K, N, 3 + K)
+    t, S = blocks[0, :, 0], blocks[0, :, 1]
+    for k in range(K):
+        if not (np.array_equal(blocks[k, :, 0], t) and np.array_equal(blocks[k, :, 1], S)):
+            raise UserError(f"{name}: block {k + 1} (rows {k * N + 1}-{(k + 1) * N}) has other t or S than block 1")
+        expected = np.zeros(K)
+        expected[k] = 1.0
+        if not (blocks[k, :, 2:2 + K] == expected).all():
+            raise UserError(f"{name}: block {k + 1} (rows {k * N + 1}-{(k + 1) * N}) is not one-hot C{k + 1}")
+    targets = blocks[:, :, -1].copy()
+    if fs is None:
+        if N < 2 or not (np.diff(t) > 0).all():
+            raise UserError(f"{name}: column t must increase to give the sampling rate")
+        fs = float(np.round(1.0 / np.median(np.diff(t)), 6))
+    if frequencies is None:
+        spectrum = np.abs(np.fft.rfft(targets, axis=1))
+        frequencies = np.fft.rfftfreq(N, 1.0 / fs)[spectrum.argmax(axis=1)]
+    return MixedSignal(t=t.copy(), S=S.copy(), targets=targets,
+                       frequencies=np.asarray(frequencies, dtype=np.float64), fs=float(fs),
+                       meta=dict(meta or {}))
+
+
+def to_streams(sig: MixedSignal, dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
+    """x (K, N, 1+K) and y (K, N): one stream per frequency."""
+    K, N = sig.targets.shape
+    return streams_from(sig.S[None, :], sig.targets[None], dtype)
+
+
+def streams_from(S: np.ndarray, targets: np.ndarray, dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
+    """Streams for R sequences: S (R, T), targets (R, K, T) -> x (R*K, T, 1+K), y (R*K, T).
+
+    Stream r*K + k is sequence r with selector k.
+    """
+    R, K, T = targets.shape
+    x = np.empty((R, K, T, 1 + K), dtype=dtype)
+    x[..., 0] = S[:, None, :]
+    x[..., 1:] = np.eye(K, dtype=dtype)[None, :, None, :]
+    return x.reshape(R * K, T, 1 + K), targets.reshape(R * K, T).astype(dtype)
+
+
+# ---------------------------------------------------------------------------------------------- files
+def save_npz(sig: MixedSignal, path: str | Path) -> None:
+    with atomic_path(path, suffix=".npz") as tmp:
+        np.savez(tmp, t=sig.t, S=sig.S, targets=sig.targets, frequencies=sig.frequencies,
+                 fs=np.float64(sig.fs), meta=np.array(sig.meta_json()))
+
+
+def load_npz(path: str | Path) -> MixedSignal:
+    """Load and check a SPEC-format NPZ (any writer); every problem names the file and the array."""
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"{path}: file not found")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            missing = [k for k in REQUIRED_ARRAYS if k not in z.files]
+            if missing:
+                raise UserError(f"{path}: missing array(s) {', '.join(missing)} (need {', '.join(REQUIRED_ARRAYS)})")
+            arrays = {k: z[k] for k in (*REQUIRED_ARRAYS, *(["meta"] if "meta" in z.files else []))}
+    except UserError:
+        raise
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as e:
+        raise UserError(f"{path}: not a readable .npz file ({e.__class__.__name__}: {e})") from None
+    return _check_arrays(arrays, str(path))
+
+
+def _check_arrays(a: dict, name: str) -> MixedSignal:
+    def numeric(key):
+        v = a[key]
+        if not np.issubdtype(v.dtype, np.number) or np.issubdtype(v.dtype, np.complexfloating):
+            raise UserError(f"{name}: array {key} must be real numbers, got dtype {v.dtype}")
+        v = v.astype(np.float64)
+        if not np.isfinite(v).all():
+            raise UserError(f"{name}: array {key} contains NaN or infinite values")
+        return v
+
+    t, S, targets, freqs, fs = (numeric(k) for k in REQUIRED_ARRAYS)
+    if t.ndim != 1:
+        raise UserError(f"{name}: array t must be 1-D, got shape {t.shape}")
+    N = t.shape[0]
+    if N < 2:
+        raise UserError(f"{name}: needs at least 2 samples, got {N}")
+    if S.shape != (N,):
+        raise UserError(f"{name}: array S must have shape ({N},) like t, got {S.shape}")
+    if freqs.ndim != 1 or freqs.shape[0] < 1:
+        raise UserError(f"{name}: array frequencies must be 1-D and non-empty, got shape {freqs.shape}")
+    K = freqs.shape[0]
+    if targets.shape != (K, N):
+        raise UserError(f"{name}: array targets must have shape (K, N) = ({K}, {N}), got {targets.shape}")
+    if fs.size != 1:
+        raise UserError(f"{name}: fs must be a scalar, got shape {fs.shape}")
+    fs = float(fs.reshape(()))
+    if fs <= 0:
+        raise UserError(f"{name}: fs must be > 0, got {fs:g}")
+    if (freqs <= 0).any() or (freqs >= fs / 2).any():
+        raise UserError(f"{name}: frequencies must lie in (0, fs/2 = {fs / 2:g}) Hz, got {freqs.tolist()}")
+    meta: dict = {}
+    if "meta" in a:
+        try:
+            meta = json.loads(str(a["meta"].reshape(())))
+        except (json.JSONDecodeError, ValueError):
+            raise UserError(f"{name}: meta must be a JSON string") from None
+        if not isinstance(meta, dict):
+            raise UserError(f"{name}: meta must be a JSON object")
+    return MixedSignal(t=t, S=S, targets=targets, frequencies=freqs, fs=fs, meta=meta)
+
+
+def save_csv(sig: MixedSignal, path: str | Path) -> None:
+    """The table as CSV with a header row; 17 significant digits so it reads back exactly."""
+    header = ",".join(table_columns(sig.n_freqs))
+    with atomic_path(path, suffix=".csv") as tmp:
+        np.savetxt(tmp, to_table(sig), delimiter=",", header=header, comments="", fmt="%.17g")
+
+
+def load_csv(path: str | Path, frequencies=None, fs: float | None = None) -> MixedSignal:
+    """Read a table CSV (header t,S,C1..CK,target) back into a signal."""
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"{path}: file not found")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            header = fh.readline().strip().split(",")
+            table = np.loadtxt(fh, delimiter=",", ndmin=2)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise UserError(f"{path}: not a numeric CSV table ({e})") from None
+    k = len(header) - 3
+    if k < 1 or header != table_columns(k):
+        raise UserError(f"{path}: header must be t,S,C1..CK,target, got {','.join(header)}")
+    if table.shape[1] != len(header):
+        raise UserError(f"{path}: rows have {table.shape[1]} columns, header has {len(header)}")
+    return from_table(table, frequencies=frequencies, fs=fs, name=str(path))
+
+
+def load_signal(path: str | Path) -> MixedSignal:
+    """An NPZ or a table CSV, by extension."""
+    p = Path(path)
+    if p.suffix.lower() == ".csv":
+        return load_csv(p)
+    return load_npz(p)
