@@ -1,0 +1,125 @@
+"""Network modules only. State is explicit: ``forward(x, state) -> (y, state)``.
+
+Streams are independent sequences in the batch axis; the time axis is stepped with the state carried, so
+"sequence length 1" means one sample per call with the state handed from call to call, and the same
+module run over a whole window is the fused form of those calls.
+
+    x      (B, T, 1+K)   [S, C1..CK] per stream and sample
+    state  (h, c)        each (layers, B, H)
+    y      (B, T)        the extracted sample
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+State = tuple[torch.Tensor, torch.Tensor]
+
+
+def detach_state(state: State | None) -> State | None:
+    """Cut the graph at a truncation boundary; values are kept."""
+    if state is None:
+        return None
+    return tuple(s.detach() for s in state)  # type: ignore[return-value]
+
+
+class StatefulLSTM(nn.Module):
+    """LSTM + linear read-out, stepped with an explicit (h, c) state."""
+
+    def __init__(self, n_inputs: int = 5, hidden_size: int = 64, num_layers: int = 1,
+                 init: str = "forget-bias", forget_bias: float = 5.0, chrono_tmax: float = 1000.0):
+        super().__init__()
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.lstm = nn.LSTM(n_inputs, hidden_size, num_layers, batch_first=True)
+        self.head = nn.Linear(hidden_size, 1)
+        self.reset_gate_biases(init, forget_bias, chrono_tmax)
+
+    @torch.no_grad()
+    def reset_gate_biases(self, init: str, forget_bias: float, chrono_tmax: float) -> None:
+        """Gate-bias initialisation. PyTorch orders the gates (input, forget, cell, output).
+
+        ``forget-bias``: forget bias ``forget_bias`` (memory of ~exp(b) samples), other biases 0.
+        ``chrono``: forget bias log U(1, Tmax-1) per unit and input bias its negative (Tallec & Ollivier
+        2018), spreading the units' time constants up to Tmax samples.
+        """
+        if init == "default":
+            return
+        H = self.hidden_size
+        for layer in range(self.num_layers):
+            b_ih, b_hh = getattr(self.lstm, f"bias_ih_l{layer}"), getattr(self.lstm, f"bias_hh_l{layer}")
+            b_ih.zero_()
+            b_hh.zero_()
+            if init == "forget-bias":
+                b_ih[H:2 * H] = forget_bias
+            elif init == "chrono":
+                bf = torch.log(torch.empty(H).uniform_(1.0, chrono_tmax - 1.0))
+                b_ih[H:2 * H] = bf
+                b_ih[:H] = -bf
+            else:
+                raise ValueError(f"unknown init {init!r}")
+
+    def init_state(self, batch: int) -> State:
+        """Zero state for ``batch`` streams, on the parameters' device and dtype."""
+        w = self.head.weight
+        z = w.new_zeros(self.num_layers, batch, self.hidden_size)
+        return z, z.clone()
+
+    def forward(self, x: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
+        """x (B, T, n_inputs) -> y (B, T); a missing state is the reset (zero) state."""
+        if state is None:
+            state = self.init_state(x.shape[0])
+        out, state = self.lstm(x, state)  # (B, T, H)
+        return self.head(out).squeeze(-1), state
+
+    def step(self, x_t: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
+        """One sample per stream: x_t (B, n_inputs) -> y_t (B,)."""
+        y, state = self.forward(x_t.unsqueeze(1), state)
+        return y.squeeze(1), state
+
+
+class SequenceLSTM(StatefulLSTM):
+    """The same network fed windows of ``seq_len`` samples.
+
+    ``window_state="carry"``: consecutive non-overlapping windows, the state handed from one to the next;
+    every output of every window is used. The forward values equal the L = 1 model's; what changes in
+    training is that the gradient stops at window edges.
+
+    ``window_state="reset"``: each output sees only the last ``seq_len`` samples (a sliding window,
+    stride 1, zero-padded before t = 0), starting from the zero state; the output is the window's last one.
+    """
+
+    def __init__(self, *args, seq_len: int = 10, window_state: str = "carry", **kwargs):
+        super().__init__(*args, **kwargs)
+        if window_state not in ("carry", "reset"):
+            raise ValueError(f"window_state must be 'carry' or 'reset', got {window_state!r}")
+        self.seq_len = seq_len
+        self.window_state = window_state
+
+    def forward(self, x: torch.Tensor, state: State | None = None,
+                detach_windows: bool = False) -> tuple[torch.Tensor, State]:
+        """x (B, T, n_inputs) -> y (B, T). ``detach_windows`` cuts the graph at each window edge."""
+        if self.window_state == "reset":
+            return self._forward_reset(x), self.init_state(x.shape[0])
+        if state is None:
+            state = self.init_state(x.shape[0])
+        ys = []
+        for w in torch.split(x, self.seq_len, dim=1):  # (B, L, n) windows
+            y, state = super().forward(w, state)
+            ys.append(y)
+            if detach_windows:
+                state = detach_state(state)
+        return torch.cat(ys, dim=1), state
+
+    def _forward_reset(self, x: torch.Tensor, chunk: int = 8192) -> torch.Tensor:
+        B, T, n = x.shape
+        L = self.seq_len
+        padded = torch.cat([x.new_zeros(B, L - 1, n), x], dim=1)  # (B, T+L-1, n)
+        windows = padded.unfold(1, L, 1).permute(0, 1, 3, 2).reshape(B * T, L, n)  # (B*T, L, n)
+        outs = [StatefulLSTM.forward(self, w)[0][:, -1] for w in torch.split(windows, chunk)]
+        return torch.cat(outs).reshape(B, T)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

@@ -1,0 +1,137 @@
+"""The whole job: data, training, evaluation, figures, report, all in one run directory.
+
+    RUN_DIR/
+      config.toml            the effective config (defaults + file + --set)
+      data/train.npz         signal.train_seed, SPEC NPZ format
+      data/test.npz          signal.test_seed
+      checkpoints/final.pt   the trained model (checkpoint dict)
+      history.json           training curve
+      metrics.json           {"train": {...}, "test": {...}, "ablation": {...}, ...}
+      predictions.npz        outputs of the model on train and test, (K, N) each
+      figures/*.png          graphs 1 and 2, training curve
+      report.html            self-contained report (figures embedded)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__, checkpoint
+from .atomic import atomic_path, write_json, write_text
+from .config import RunConfig, dumps
+from .data import load_signal, save_npz
+from .errors import UserError
+from .evaluate import ablations, evaluate_signal, mse, predict
+from .signals import generate
+from .train import select_device, train
+
+
+def default_run_dir(cfg: RunConfig) -> Path:
+    return Path("runs") / f"{cfg.signal.scenario}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def prepare_run_dir(out_dir: str | Path | None, cfg: RunConfig, overwrite: bool) -> Path:
+    """Create the run directory; refuse one that already holds results unless ``overwrite``."""
+    run_dir = Path(out_dir) if out_dir else default_run_dir(cfg)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise UserError(f"{run_dir}: exists and is not a directory")
+    held = [n for n in ("metrics.json", "checkpoints", "report.html") if (run_dir / n).exists()]
+    if held and not overwrite:
+        raise UserError(f"{run_dir}: already holds results ({', '.join(held)}); use --overwrite or another --out")
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"{run_dir}: cannot create run directory ({e.strerror})") from None
+    return run_dir
+
+
+def run(cfg: RunConfig, out_dir: str | Path | None = None, overwrite: bool = False, progress: bool = True,
+        echo: Callable[[str], None] = lambda s: None, evaluate: bool = True) -> Path:
+    """Train (and by default evaluate and report) one config; returns the run directory."""
+    device = select_device(cfg.train.device)
+    run_dir = prepare_run_dir(out_dir, cfg, overwrite)
+    write_text(run_dir / "config.toml", dumps(cfg))
+    train_sig = generate(cfg.signal, cfg.signal.train_seed)
+    test_sig = generate(cfg.signal, cfg.signal.test_seed)
+    save_npz(train_sig, run_dir / "data" / "train.npz")
+    save_npz(test_sig, run_dir / "data" / "test.npz")
+
+    echo(f"training on {device} (scenario {cfg.signal.scenario}, "
+         f"{sum(s for _, s in cfg.train.curriculum)} steps, curriculum up to {cfg.train.curriculum[-1][0]} samples)")
+    result = train(cfg, device=device, progress=progress)
+    checkpoint.save(run_dir / "checkpoints" / "final.pt", result.model, cfg, result.steps, result.optimizer,
+                    extra={"train_seconds": result.seconds})
+    write_json(run_dir / "history.json", result.history)
+    echo(f"trained {result.steps} steps in {result.seconds:.1f} s")
+    if not evaluate:
+        return run_dir
+
+    model = result.model
+    metrics, outputs = evaluate_all(model, cfg, train_sig, test_sig, device)
+    metrics["training"] = {"steps": result.steps, "seconds": result.seconds, "device": str(device),
+                           "final_loss": result.history[-1]["loss"] if result.history else None}
+    metrics["versions"] = checkpoint.versions()
+    with atomic_path(run_dir / "predictions.npz", suffix=".npz") as tmp:
+        np.savez(tmp, train=outputs["train"], test=outputs["test"], frequencies=train_sig.frequencies)
+    write_json(run_dir / "metrics.json", metrics)
+
+    from .report import write_report
+
+    write_report(run_dir)
+    echo(summary(metrics))
+    return run_dir
+
+
+def evaluate_all(model, cfg: RunConfig, train_sig, test_sig, device) -> tuple[dict, dict]:
+    """metrics.json content and the (K, N) outputs on train and test."""
+    train_m, train_out = evaluate_signal(model, train_sig, device)
+    test_m, test_out = evaluate_signal(model, test_sig, device)
+    metrics = {
+        "scenario": cfg.signal.scenario,
+        "frequencies": [float(f) for f in test_sig.frequencies],
+        "train": train_m, "test": test_m,
+        "generalization_gap": test_m["mse"] - train_m["mse"],
+        "baseline_zero_output": mse(np.zeros_like(test_sig.targets), test_sig.targets),
+    }
+    if cfg.eval.ablations:
+        metrics["ablation"] = ablations(model, test_sig, cfg.eval.shuffle_seed, device)
+    return metrics, {"train": train_out, "test": test_out}
+
+
+def summary(metrics: dict) -> str:
+    f = metrics["frequencies"]
+    lines = [f"{'':>10} {'all':>9} " + " ".join(f"{x:>7g}Hz" for x in f)]
+    for name in ("train", "test"):
+        m = metrics[name]
+        lines.append(f"{name + ' MSE':>10} {m['mse']:9.5f} " + " ".join(f"{v:9.5f}" for v in m["per_frequency_mse"]))
+    if "ablation" in metrics:
+        a = metrics["ablation"]
+        lines.append(f"{'S zeroed':>10} {a['test_mse_S_zeroed']:9.5f} "
+                     + " ".join(f"{v:9.5f}" for v in a["per_frequency_mse_S_zeroed"]))
+        lines.append(f"{'S shuffled':>10} {a['test_mse_S_shuffled']:9.5f} "
+                     + " ".join(f"{v:9.5f}" for v in a["per_frequency_mse_S_shuffled"]))
+    return "\n".join(lines)
+
+
+def evaluate_checkpoint(ckpt_path: str | Path, data_path: str | Path, device: str = "cpu",
+                        with_ablations: bool = True) -> dict:
+    """Metrics of a saved model on any SPEC-format file; the file's frequencies must match the model's."""
+    dev = select_device(device)
+    model, cfg, ckpt = checkpoint.load_model(ckpt_path, dev)
+    sig = load_signal(data_path)
+    want = np.asarray(cfg.signal.frequencies, dtype=np.float64)
+    if sig.frequencies.shape != want.shape or not np.allclose(sig.frequencies, want):
+        raise UserError(f"{data_path}: frequencies {sig.frequencies.tolist()} do not match the model's "
+                        f"{want.tolist()}")
+    if not np.isclose(sig.fs, cfg.signal.fs):
+        raise UserError(f"{data_path}: fs {sig.fs:g} Hz does not match the model's {cfg.signal.fs:g} Hz")
+    out = predict(model, sig, dev)
+    metrics = {"data": str(data_path), "checkpoint": str(ckpt_path), "frequencies": sig.frequencies.tolist(),
+               "n_samples": sig.n_samples, **mse(out, sig.targets), "freqextract": __version__}
+    if with_ablations:
+        metrics["ablation"] = ablations(model, sig, cfg.eval.shuffle_seed, dev)
+    return metrics
