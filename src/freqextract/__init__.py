@@ -1,6 +1,6 @@
 """freqextract: extract pure frequency components from noisy mixed signals with stateful LSTMs.
 
-The public API, in one place:
+The public API, in one place (imported lazily, so ``import freqextract`` does not load torch):
 
     config      RunConfig, SignalConfig, ModelConfig, TrainConfig, EvalConfig, load_config
     signals     MixedSignal, generate
@@ -9,20 +9,31 @@ The public API, in one place:
     errors      UserError
 """
 
+import importlib
+
 __version__ = "0.1.0"
 
-from .config import EvalConfig, ModelConfig, RunConfig, SignalConfig, TrainConfig  # noqa: E402
-from .config import load as load_config  # noqa: E402
-from .data import from_table, load_csv, load_npz, save_csv, save_npz, to_streams, to_table  # noqa: E402
-from .errors import UserError  # noqa: E402
-from .models import SequenceLSTM, StatefulLSTM, detach_state  # noqa: E402
-from .signals import MixedSignal, generate  # noqa: E402
+_API = {
+    "RunConfig": "config", "SignalConfig": "config", "ModelConfig": "config", "TrainConfig": "config",
+    "EvalConfig": "config", "load_config": ("config", "load"),
+    "MixedSignal": "signals", "generate": "signals",
+    "to_table": "data", "from_table": "data", "to_streams": "data", "save_npz": "data", "load_npz": "data",
+    "save_csv": "data", "load_csv": "data",
+    "StatefulLSTM": "models", "SequenceLSTM": "models", "detach_state": "models",
+    "UserError": "errors",
+}
 
-__all__ = [
-    "__version__",
-    "RunConfig", "SignalConfig", "ModelConfig", "TrainConfig", "EvalConfig", "load_config",
-    "MixedSignal", "generate",
-    "to_table", "from_table", "to_streams", "save_npz", "load_npz", "save_csv", "load_csv",
-    "StatefulLSTM", "SequenceLSTM", "detach_state",
-    "UserError",
-]
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name: str):
+    if name not in _API:
+        raise AttributeError(f"module 'freqextract' has no attribute {name!r}")
+    module, attr = _API[name] if isinstance(_API[name], tuple) else (_API[name], name)
+    value = getattr(importlib.import_module(f".{module}", __name__), attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(__all__)

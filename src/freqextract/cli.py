@@ -19,9 +19,16 @@ test on seed 2. Start with:  freqextract run
 """
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is the same one-line error (exit 2) as any other user mistake."""
+
+    def error(self, message: str):
+        self.exit(2, f"freqextract: error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def _add_config_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", metavar="FILE",
-                   help="TOML config (a path, or a bundled name: spec, quick, phase-scaled, offsets)")
+                   help="TOML config (a path, or a bundled name: spec, quick)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="override one config value, e.g. --set train.seed=3 (repeatable)")
 
@@ -49,7 +56,7 @@ def cmd_generate(args) -> int:
     overrides = list(args.overrides)
     if args.scenario:
         overrides.append(f'signal.scenario="{args.scenario}"')
-    cfg = load(args.config, overrides)
+    cfg = load(args.config, overrides, signal_only=True)  # the model and training settings are not used here
     seed = cfg.signal.test_seed if args.seed is None else args.seed
     if seed < 0:
         raise UserError(f"--seed: must be >= 0, got {seed}")
@@ -58,6 +65,9 @@ def cmd_generate(args) -> int:
         raise UserError(f"--out {out}: the file name must end in .npz")
     if args.csv and Path(args.csv).suffix.lower() != ".csv":
         raise UserError(f"--csv {args.csv}: the file name must end in .csv")
+    for opt, path in (("--out", out), ("--csv", args.csv)):
+        if path and Path(path).is_dir():
+            raise UserError(f"{opt} {path}: is a directory")
     sig = generate(cfg.signal, seed)
     save_npz(sig, out)
     if args.csv:
@@ -105,10 +115,10 @@ def cmd_evaluate(args) -> int:
 
 # ---------------------------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="freqextract", description=DESCRIPTION,
+    parser = _Parser(prog="freqextract", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"freqextract {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("generate", help="write a noisy mixed signal as NPZ (and optionally the CSV table)",
                        description="Generate one sequence of a scenario for one noise seed, in the NPZ "

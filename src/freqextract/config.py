@@ -18,6 +18,7 @@ from pathlib import Path
 from .errors import UserError
 
 SCENARIOS = ("spec", "phase-scaled", "offsets")
+MAX_SAMPLES = 20_000_000  # per sequence; beyond this the (K, N) arrays stop fitting in memory comfortably
 
 
 @dataclass(frozen=True)
@@ -136,8 +137,12 @@ def _build(section: str, cls: type, values: dict):
     return cls(**kwargs)
 
 
-def from_dict(data: dict) -> RunConfig:
-    """Build and validate a :class:`RunConfig` from nested dicts (missing keys take the defaults)."""
+def from_dict(data: dict, signal_only: bool = False) -> RunConfig:
+    """Build and validate a :class:`RunConfig` from nested dicts (missing keys take the defaults).
+
+    ``signal_only``: range-check only the signal section (every section is still type-checked); for
+    commands that only generate data, which must not fail on a training curriculum longer than the signal.
+    """
     if not isinstance(data, dict):
         raise UserError("config: expected a table of sections")
     for section in data:
@@ -147,7 +152,7 @@ def from_dict(data: dict) -> RunConfig:
             raise UserError(f"{section}: expected a table, got {data[section]!r}")
     parts = {s: _build(s, cls, data.get(s, {})) for s, cls in SECTIONS.items()}
     cfg = RunConfig(**parts)
-    validate(cfg)
+    validate(cfg, signal_only=signal_only)
     return cfg
 
 
@@ -163,7 +168,7 @@ def to_dict(cfg: RunConfig) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------- validation
-def validate(cfg: RunConfig) -> None:
+def validate(cfg: RunConfig, signal_only: bool = False) -> None:
     """Range and consistency checks; raises UserError naming the first bad field."""
     s = cfg.signal
     if s.scenario not in SCENARIOS:
@@ -175,6 +180,8 @@ def validate(cfg: RunConfig) -> None:
     n = s.fs * s.duration
     if abs(n - round(n)) > 1e-6:
         raise UserError(f"signal.duration: fs * duration must be a whole number of samples, got {n:g}")
+    if round(n) > MAX_SAMPLES:
+        raise UserError(f"signal.duration: fs * duration = {n:g} samples is more than the {MAX_SAMPLES:g} supported")
     if round(n) < 2:
         raise UserError(f"signal.duration: fs * duration must give at least 2 samples, got {round(n)}")
     if not s.frequencies:
@@ -201,6 +208,8 @@ def validate(cfg: RunConfig) -> None:
     for name in ("train_seed", "test_seed"):
         if getattr(s, name) < 0:
             raise UserError(f"signal.{name}: must be >= 0, got {getattr(s, name)}")
+    if signal_only:
+        return
 
     m = cfg.model
     if m.hidden_size < 1:
@@ -290,8 +299,9 @@ def parse_override(item: str) -> tuple[str, str, object]:
     return parts[0], parts[1], value
 
 
-def load(path: str | Path | None = None, overrides: typing.Sequence[str] = ()) -> RunConfig:
-    """Defaults, then the TOML file (if any), then ``--set`` overrides; validated."""
+def load(path: str | Path | None = None, overrides: typing.Sequence[str] = (),
+         signal_only: bool = False) -> RunConfig:
+    """Defaults, then the TOML file (if any), then ``--set`` overrides; validated (see :func:`from_dict`)."""
     data: dict = load_toml(path) if path is not None else {}
     for item in overrides:
         section, key, value = parse_override(item)
@@ -301,7 +311,7 @@ def load(path: str | Path | None = None, overrides: typing.Sequence[str] = ()) -
         if not isinstance(data[section], dict):
             raise UserError(f"{section}: expected a table")
         data[section][key] = value
-    return from_dict(data)
+    return from_dict(data, signal_only=signal_only)
 
 
 def _toml_value(v) -> str:
@@ -310,7 +320,11 @@ def _toml_value(v) -> str:
     if isinstance(v, int | float):
         return repr(v)
     if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        # TOML basic strings: escape backslash, quote and the control characters other than tab
+        return '"' + "".join(
+            "\\" + c if c in '\\"' else f"\\u{ord(c):04x}" if (c < " " and c != "\t") or c == "\x7f" else c
+            for c in v
+        ) + '"'
     if isinstance(v, list | tuple):
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
     raise TypeError(f"cannot write {v!r} as TOML")

@@ -111,11 +111,18 @@ def load_npz(path: str | Path) -> MixedSignal:
     if not path.exists():
         raise UserError(f"{path}: file not found")
     try:
-        with np.load(path, allow_pickle=False) as z:
+        z = np.load(path, allow_pickle=False)
+        if not isinstance(z, np.lib.npyio.NpzFile):  # a bare .npy file loads as one array
+            raise UserError(f"{path}: a single .npy array, not an .npz archive of the arrays "
+                            f"{', '.join(REQUIRED_ARRAYS)}")
+        with z:
             missing = [k for k in REQUIRED_ARRAYS if k not in z.files]
             if missing:
                 raise UserError(f"{path}: missing array(s) {', '.join(missing)} (need {', '.join(REQUIRED_ARRAYS)})")
             arrays = {k: z[k] for k in (*REQUIRED_ARRAYS, *(["meta"] if "meta" in z.files else []))}
+            for k, v in arrays.items():
+                if not isinstance(v, np.ndarray):  # NpzFile hands back the raw bytes of a non-.npy member
+                    raise UserError(f"{path}: member {k}.npy is not a numpy array file")
     except UserError:
         raise
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as e:
@@ -139,6 +146,8 @@ def _check_arrays(a: dict, name: str) -> MixedSignal:
     N = t.shape[0]
     if N < 2:
         raise UserError(f"{name}: needs at least 2 samples, got {N}")
+    if not (np.diff(t) > 0).all():
+        raise UserError(f"{name}: array t must be strictly increasing")
     if S.shape != (N,):
         raise UserError(f"{name}: array S must have shape ({N},) like t, got {S.shape}")
     if freqs.ndim != 1 or freqs.shape[0] < 1:
@@ -156,8 +165,9 @@ def _check_arrays(a: dict, name: str) -> MixedSignal:
     meta: dict = {}
     if "meta" in a:
         try:
-            meta = json.loads(str(a["meta"].reshape(())))
-        except (json.JSONDecodeError, ValueError):
+            raw = a["meta"].reshape(()).item()
+            meta = json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else str(raw))
+        except (json.JSONDecodeError, ValueError, UnicodeDecodeError):
             raise UserError(f"{name}: meta must be a JSON string") from None
         if not isinstance(meta, dict):
             raise UserError(f"{name}: meta must be a JSON object")

@@ -153,7 +153,7 @@ def train(cfg: RunConfig, device: torch.device | None = None, progress: bool | N
                 raise FloatingPointError(f"training loss became {loss} at step {step}")
             step += 1
             bar.update(1)
-            if step % cfg.train.log_every == 0 or i == steps - 1:
+            if step % cfg.train.log_every == 0 or i in (0, steps - 1):
                 rec = {"step": step, "stage": stage, "horizon": horizon, "lr": lr, "loss": loss,
                        "per_frequency_loss": [float(v) for v in per_freq], "seconds": time.perf_counter() - t0}
                 history.append(rec)

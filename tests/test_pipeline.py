@@ -1,0 +1,97 @@
+"""End to end on the quick config: the run directory contract, evaluate on outside files, determinism."""
+
+import json
+import subprocess
+import sys
+import tomllib
+
+import numpy as np
+import pytest
+
+from freqextract import checkpoint
+from freqextract.config import load
+from freqextract.errors import UserError
+from freqextract.pipeline import evaluate_checkpoint, run
+from freqextract.train import train
+
+CLI = [sys.executable, "-m", "freqextract.cli"]
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "quick"
+    run(load("quick"), out_dir=out, progress=False)
+    return out
+
+
+def test_run_directory_contract(quick_run):
+    m = json.loads((quick_run / "metrics.json").read_text())
+    for split in ("train", "test"):
+        assert isinstance(m[split]["mse"], float) and len(m[split]["per_frequency_mse"]) == 4
+        assert np.isclose(m[split]["mse"], np.mean(m[split]["per_frequency_mse"]))
+    assert set(m["ablation"]) >= {"test_mse_S_zeroed", "test_mse_S_shuffled"}
+    cfg = tomllib.loads((quick_run / "config.toml").read_text())
+    assert cfg["signal"]["duration"] == 1.0 and cfg["model"]["hidden_size"] == 16
+    assert (quick_run / "checkpoints" / "final.pt").is_file()
+    for fig in ("graph1.png", "graph2.png", "training.png"):
+        assert (quick_run / "figures" / fig).read_bytes()[:4] == b"\x89PNG"
+    assert "test-mse" in (quick_run / "report.html").read_text()
+
+
+def test_quick_training_lowers_the_loss():
+    res = train(load("quick"), progress=False)
+    first_stage = [h["loss"] for h in res.history if h["stage"] == 0]
+    assert res.steps == 50 and res.history[0]["step"] == 1
+    assert first_stage[-1] < 0.5 * first_stage[0]
+
+
+def test_same_seed_same_numbers_on_cpu():
+    cfg = load("quick", ["train.curriculum=[[100, 15]]"])
+    a, b = train(cfg, progress=False), train(cfg, progress=False)
+    assert [h["loss"] for h in a.history] == [h["loss"] for h in b.history]
+    c = train(load("quick", ["train.curriculum=[[100, 15]]", "train.seed=1"]), progress=False)
+    assert [h["loss"] for h in c.history] != [h["loss"] for h in a.history]
+
+
+def test_checkpoint_round_trip_reproduces_metrics(quick_run):
+    m = json.loads((quick_run / "metrics.json").read_text())
+    again = evaluate_checkpoint(quick_run / "checkpoints" / "final.pt", quick_run / "data" / "test.npz")
+    assert again["mse"] == pytest.approx(m["test"]["mse"], abs=1e-12)
+    assert again["ablation"]["test_mse_S_shuffled"] == pytest.approx(m["ablation"]["test_mse_S_shuffled"], abs=1e-12)
+    ckpt = checkpoint.load(quick_run / "checkpoints" / "final.pt")
+    assert set(ckpt) >= {"state_dict", "optimizer", "config", "step", "versions"}
+
+
+def test_evaluate_on_a_file_written_by_another_program(quick_run, tmp_path):
+    """A SPEC-format NPZ made with plain numpy (float32, no meta) is evaluated like our own."""
+    fs, n = 1000.0, 1000
+    t = np.arange(n) / fs
+    freqs = np.array([1.0, 3.0, 5.0, 7.0])
+    rng = np.random.default_rng(99)
+    S = np.mean(rng.uniform(0.8, 1.2, (4, n)) * np.sin(2 * np.pi * freqs[:, None] * t + rng.uniform(0, 2 * np.pi, (4, n))), 0)
+    path = tmp_path / "other.npz"
+    np.savez(path, t=t.astype(np.float32), S=S.astype(np.float32), targets=np.sin(2 * np.pi * freqs[:, None] * t),
+             frequencies=freqs, fs=fs)
+    proc = subprocess.run([*CLI, "evaluate", "--checkpoint", str(quick_run / "checkpoints" / "final.pt"),
+                           "--data", str(path), "--json"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    metrics = json.loads(proc.stdout)
+    assert metrics["n_samples"] == n and len(metrics["per_frequency_mse"]) == 4
+    assert 0.0 <= metrics["mse"] < 5.0
+
+
+def test_evaluate_rejects_mismatched_frequencies(quick_run, tmp_path):
+    path = tmp_path / "two.npz"
+    t = np.arange(1000) / 1000.0
+    np.savez(path, t=t, S=np.zeros(1000), targets=np.zeros((2, 1000)), frequencies=np.array([2.0, 4.0]), fs=1000.0)
+    with pytest.raises(UserError, match="do not match"):
+        evaluate_checkpoint(quick_run / "checkpoints" / "final.pt", path)
+
+
+def test_run_refuses_to_overwrite_results(quick_run):
+    with pytest.raises(UserError, match="already holds results"):
+        run(load("quick"), out_dir=quick_run, progress=False)
+    proc = subprocess.run([*CLI, "run", "--config", "quick", "--out", str(quick_run), "--quiet"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().startswith("freqextract: error:") and len(proc.stderr.strip().splitlines()) == 1
