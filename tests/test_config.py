@@ -67,7 +67,7 @@ def test_round_trip_defaults(tmp_path):
     back = _write_and_load(tmp_path, RunConfig())
     assert back == RunConfig()
     # canonical types survive: tuples and floats, not lists and ints
-    assert isinstance(back.signal.frequencies, tuple) and isinstance(back.train.curriculum[0], tuple)
+    assert isinstance(back.signal.frequencies, tuple) and isinstance(back.signal.amplitude, tuple)
     assert isinstance(back.signal.fs, float)
 
 
@@ -95,7 +95,7 @@ def run_configs(draw) -> RunConfig:
         phase_scale=phase_scale, noise_sigma=sigma,
         train_seed=draw(st.integers(0, 2**63 - 1)), test_seed=draw(st.integers(0, 2**32)),
     )
-    seq_len = draw(st.sampled_from([1, 2, 5]))
+    seq_len = draw(st.sampled_from([L for L in (1, 2, 5) if signal.n_samples % L == 0]))
     model = ModelConfig(
         hidden_size=draw(st.integers(1, 512)), num_layers=draw(st.integers(1, 4)), seq_len=seq_len,
         window_state=draw(st.sampled_from(["carry", "reset"])),
@@ -103,13 +103,11 @@ def run_configs(draw) -> RunConfig:
         forget_bias=draw(st.floats(-10, 10)), chrono_tmax=draw(st.floats(2.001, 1e6)),
     )
     max_h = signal.n_samples // seq_len
-    stages = draw(st.lists(st.tuples(st.integers(1, max(1, max_h)), st.integers(0, 10_000)),
-                           min_size=1, max_size=5))
-    curriculum = tuple((h * seq_len, s) for h, s in stages if h * seq_len <= signal.n_samples)
-    if not curriculum:
-        curriculum = ((seq_len, 1),)
     train = TrainConfig(
-        seed=draw(st.integers(0, 10**9)), lr=draw(positive), curriculum=curriculum,
+        seed=draw(st.integers(0, 10**9)), lr=draw(positive), lr_floor=draw(st.floats(1e-6, 1.0)),
+        warmup_horizon=seq_len * draw(st.integers(1, max_h)), warmup_steps=draw(st.integers(1, 10_000)),
+        growth_steps=draw(st.integers(0, 10_000)), final_steps=draw(st.integers(0, 10_000)),
+        focus=draw(st.floats(0, 10)),
         tbptt=draw(st.integers(0, 10_000)), clip=draw(positive),
         realisations=draw(st.integers(1, 64)),
         device=draw(st.one_of(st.sampled_from(["auto", "cpu", "cuda", "mps"]),
@@ -136,7 +134,7 @@ def test_round_trip_any_valid_config(tmp_path_factory, cfg):
     ("train.lr=0.001", ("train", "lr", 0.001)),
     ("train.seed=3", ("train", "seed", 3)),
     ("signal.frequencies=[1, 2.5, 4]", ("signal", "frequencies", [1, 2.5, 4])),
-    ("train.curriculum=[[100, 5], [200, 6]]", ("train", "curriculum", [[100, 5], [200, 6]])),
+    ("train.focus=2", ("train", "focus", 2)),
     ("signal.scenario=phase-scaled", ("signal", "scenario", "phase-scaled")),  # bare string
     ('signal.scenario="offsets"', ("signal", "scenario", "offsets")),  # quoted TOML string
     ("train.device=cuda:1", ("train", "device", "cuda:1")),
@@ -158,11 +156,11 @@ def test_load_with_overrides_on_top_of_file(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text('[signal]\nfs = 500.0\nduration = 2.0\n[train]\nlr = 0.5\n', encoding="utf-8")
     cfg = load(path, ["signal.frequencies=[2, 4]", "signal.scenario=offsets", "signal.noise_sigma=0.25",
-                      "train.curriculum=[[100, 5]]", "train.lr=0.01", "model.init=default"])
+                      "train.warmup_horizon=100", "train.lr=0.01", "model.init=default"])
     assert cfg.signal.fs == 500.0 and cfg.signal.duration == 2.0  # from the file
     assert cfg.signal.frequencies == (2.0, 4.0)  # list override, ints coerced to floats
     assert cfg.signal.scenario == "offsets" and cfg.signal.noise_sigma == 0.25
-    assert cfg.train.curriculum == ((100, 5),)
+    assert cfg.train.warmup_horizon == 100
     assert cfg.train.lr == 0.01  # the override wins over the file
     assert cfg.model.init == "default"
     # untouched values keep their defaults
@@ -180,8 +178,8 @@ def test_override_unknown_section():
 
 def test_signal_only_skips_the_training_checks():
     """Commands that only generate data accept a signal shorter than the training horizons."""
-    with pytest.raises(UserError, match=r"^train\.curriculum\[1\]: "):
-        load(None, ["signal.duration=1.0"])
+    with pytest.raises(UserError, match=r"^train\.warmup_horizon: "):
+        load(None, ["signal.duration=0.5"])
     cfg = load(None, ["signal.duration=0.5"], signal_only=True)
     assert cfg.signal.n_samples == 500 and cfg.train == TrainConfig()
     # the signal is still range-checked and every section still type-checked
@@ -203,7 +201,7 @@ def test_bundled_quick():
     assert cfg.signal.scenario == "spec"
     assert cfg.signal.duration == 1.0 and cfg.signal.n_samples == 1000
     assert cfg.model.hidden_size == 16
-    assert cfg.train.curriculum == ((100, 30), (200, 20))
+    assert (cfg.train.warmup_horizon, cfg.train.warmup_steps, cfg.train.growth_steps) == (100, 30, 15)
     assert load("quick", ["model.hidden_size=8"]).model.hidden_size == 8
 
 
@@ -250,11 +248,23 @@ BAD = [
     ("train.seed", _cfg(train={"seed": -1})),
     ("train.lr", _cfg(train={"lr": 0.0})),
     ("train.lr", _cfg(train={"lr": -1e-3})),
-    ("train.curriculum", _cfg(train={"curriculum": []})),
-    ("train.curriculum[0]", _cfg(train={"curriculum": [[0, 10]]})),
-    ("train.curriculum[1]", _cfg(train={"curriculum": [[10, 10], [10_001, 10]]})),  # > n_samples
-    ("train.curriculum[0]", _cfg(train={"curriculum": [[10, -1]]})),
-    ("train.curriculum[0]", _cfg(model={"seq_len": 3}, train={"curriculum": [[100, 1]]})),
+    ("train.lr_floor", _cfg(train={"lr_floor": 0.0})),
+    ("train.lr_floor", _cfg(train={"lr_floor": 1.5})),
+    ("train.warmup_horizon", _cfg(train={"warmup_horizon": 0})),
+    ("train.warmup_horizon", _cfg(train={"warmup_horizon": 10_001})),  # > n_samples
+    ("train.warmup_steps", _cfg(train={"warmup_steps": -1})),
+    ("train.growth_steps", _cfg(train={"growth_steps": -1})),
+    ("train.final_steps", _cfg(train={"final_steps": -5})),
+    ("train.warmup_steps", _cfg(train={"warmup_steps": 0, "growth_steps": 0, "final_steps": 0})),
+    ("train.focus", _cfg(train={"focus": -1.0})),
+    ("train.warmup_gate", _cfg(train={"warmup_gate": -0.1})),
+    ("train.growth_gate", _cfg(train={"growth_gate": -1.0})),
+    ("train.warmup_extra", _cfg(train={"warmup_extra": -1})),
+    ("train.growth_max_factor", _cfg(train={"growth_max_factor": 0.5})),
+    ("train.loss_ema", _cfg(train={"loss_ema": 1.0})),
+    ("train.threads", _cfg(train={"threads": -1})),
+    ("signal.val_seed", _cfg(signal={"val_seed": -1})),
+    ("model.seq_len", _cfg(model={"seq_len": 3}, train={"warmup_horizon": 100})),
     ("train.tbptt", _cfg(train={"tbptt": -1})),
     ("train.clip", _cfg(train={"clip": 0.0})),
     ("train.realisations", _cfg(train={"realisations": 0})),
@@ -277,10 +287,9 @@ BAD = [
     ("signal.amplitude", _cfg(signal={"amplitude": [0.8, 1.0, 1.2]})),
     ("signal.amplitude", _cfg(signal={"amplitude": 1.0})),
     ("signal.amplitude[1]", _cfg(signal={"amplitude": [0.8, "x"]})),
-    ("train.curriculum", _cfg(train={"curriculum": {"a": 1}})),
-    ("train.curriculum[0]", _cfg(train={"curriculum": [[100]]})),
-    ("train.curriculum[0]", _cfg(train={"curriculum": [100]})),
-    ("train.curriculum[0][1]", _cfg(train={"curriculum": [[100, 1.5]]})),
+    ("train.warmup_horizon", _cfg(train={"warmup_horizon": 100.0})),
+    ("train.focus", _cfg(train={"focus": "high"})),
+    ("train.growth_steps", _cfg(train={"growth_steps": [1]})),
     # structure
     ("signal.fss", _cfg(signal={"fss": 1000.0})),
     ("model.hidden", _cfg(model={"hidden": 3})),
@@ -312,7 +321,8 @@ def test_every_validated_field_is_covered():
     must = {"signal.scenario", "signal.fs", "signal.duration", "signal.frequencies", "signal.amplitude",
             "signal.phase_scale", "signal.noise_sigma", "signal.train_seed", "signal.test_seed",
             "model.hidden_size", "model.num_layers", "model.seq_len", "model.window_state", "model.init",
-            "model.chrono_tmax", "train.seed", "train.lr", "train.curriculum", "train.tbptt", "train.clip",
+            "model.chrono_tmax", "train.seed", "train.lr", "train.lr_floor", "train.warmup_horizon", "train.warmup_steps",
+            "train.growth_steps", "train.final_steps", "train.focus", "train.tbptt", "train.clip",
             "train.realisations", "train.device", "train.log_every", "eval.ablations"}
     assert must <= named
 
@@ -323,9 +333,10 @@ def test_boundary_values_are_accepted():
         "signal": {"scenario": "offsets", "phase_scale": 0.0, "noise_sigma": 0.0, "amplitude": [0.0, 0.0],
                    "fs": 10.0, "duration": 0.2, "frequencies": [4.999], "train_seed": 0, "test_seed": 0},
         "model": {"hidden_size": 1, "num_layers": 1, "seq_len": 2, "chrono_tmax": 2.5},
-        "train": {"curriculum": [[2, 0]], "tbptt": 0, "realisations": 1, "log_every": 1, "device": "cuda:0"},
+        "train": {"warmup_horizon": 2, "warmup_steps": 1, "growth_steps": 0, "final_steps": 0, "focus": 0.0,
+                  "lr_floor": 1.0, "tbptt": 0, "realisations": 1, "log_every": 1, "device": "cuda:0"},
     })
     assert cfg.signal.n_samples == 2
     from_dict({"signal": {"scenario": "phase-scaled", "phase_scale": 1.0}})
-    from_dict({"train": {"curriculum": [[10_000, 1]]}})  # horizon == n_samples
+    from_dict({"train": {"warmup_horizon": 10_000}})  # horizon == n_samples
     from_dict({"signal": {"amplitude": [1.0, 1.0]}})  # low == high

@@ -35,6 +35,7 @@ class SignalConfig:
     noise_sigma: float = 0.0  # additive white Gaussian noise on S (not in the spec scenario)
     train_seed: int = 1
     test_seed: int = 2
+    val_seed: int = 3  # watched during training (never the test seed)
 
     @property
     def n_samples(self) -> int:
@@ -56,18 +57,44 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """The optimiser and the horizon curriculum: a list of [horizon_samples, steps] stages."""
+    """Optimiser and horizon curriculum (see train.Curriculum).
+
+    warm-up   ``warmup_steps`` at ``warmup_horizon`` samples, lr cosine from ``lr`` to ``lr * lr_floor``;
+              then up to ``warmup_extra`` more steps at the floor until every frequency's loss (moving
+              average) is below ``warmup_gate``
+    growth    the horizon grows geometrically to the whole signal in ``growth_steps`` advances, one per
+              step while every frequency's loss is below ``growth_gate`` (at most
+              ``growth_max_factor * growth_steps`` steps); lr = lr * lr_floor * warmup_horizon / horizon,
+              continuous with the warm-up: it never jumps up
+    final     ``final_steps`` on the whole signal, lr cosine-decayed to 0
+    """
 
     seed: int = 0
-    lr: float = 3e-3  # at horizon 1000; scaled by 1000 / horizon and cosine-decayed within each stage
-    curriculum: tuple[tuple[int, int], ...] = (
-        (1000, 4000), (1500, 400), (2200, 400), (3300, 400), (5000, 400), (7500, 300), (10000, 300),
-    )
+    lr: float = 3e-3
+    lr_floor: float = 0.1
+    warmup_horizon: int = 1000
+    warmup_steps: int = 3000
+    growth_steps: int = 2500
+    final_steps: int = 300
+    warmup_gate: float = 0.002  # 0 = no extension
+    warmup_extra: int = 2000
+    growth_gate: float = 0.01  # 0 = grow every step
+    growth_max_factor: float = 2.0
+    loss_ema: float = 0.95  # decay of the per-frequency moving average the gates read
+    focus: float = 1.0  # weight each frequency's loss by (its loss / mean loss) ** focus; 0 = plain mean
     tbptt: int = 0  # truncate backprop every this many samples (0 = through the whole horizon)
     clip: float = 1.0
     realisations: int = 1  # fresh noise realisations per step (each one gives one stream per frequency)
     device: str = "auto"
-    log_every: int = 100
+    threads: int = 1  # CPU threads for torch (0 = torch's default); see train.configure_threads
+    log_every: int = 100  # steps between history records; each one also measures the MSE on signal.val_seed
+
+    @property
+    def max_steps(self) -> int:
+        """Upper bound on optimiser steps (the gates decide how many are taken)."""
+        extra = self.warmup_extra if self.warmup_gate > 0 else 0
+        growth = int(math.ceil(self.growth_max_factor * self.growth_steps)) if self.growth_gate > 0 else self.growth_steps
+        return self.warmup_steps + extra + growth + self.final_steps
 
 
 @dataclass(frozen=True)
@@ -205,7 +232,7 @@ def validate(cfg: RunConfig, signal_only: bool = False) -> None:
         raise UserError(f"signal.phase_scale: must be in [0, 1], got {s.phase_scale:g}")
     if s.noise_sigma < 0:
         raise UserError(f"signal.noise_sigma: must be >= 0, got {s.noise_sigma:g}")
-    for name in ("train_seed", "test_seed"):
+    for name in ("train_seed", "test_seed", "val_seed"):
         if getattr(s, name) < 0:
             raise UserError(f"signal.{name}: must be >= 0, got {getattr(s, name)}")
     if signal_only:
@@ -230,15 +257,26 @@ def validate(cfg: RunConfig, signal_only: bool = False) -> None:
         raise UserError(f"train.seed: must be >= 0, got {t.seed}")
     if t.lr <= 0:
         raise UserError(f"train.lr: must be > 0, got {t.lr:g}")
-    if not t.curriculum:
-        raise UserError("train.curriculum: needs at least one [horizon, steps] stage")
-    for i, (hor, steps) in enumerate(t.curriculum):
-        if not 1 <= hor <= s.n_samples:
-            raise UserError(f"train.curriculum[{i}]: horizon must be in [1, {s.n_samples}], got {hor}")
-        if steps < 0:
-            raise UserError(f"train.curriculum[{i}]: steps must be >= 0, got {steps}")
-        if hor % m.seq_len:
-            raise UserError(f"train.curriculum[{i}]: horizon {hor} is not a multiple of model.seq_len {m.seq_len}")
+    if not 0 < t.lr_floor <= 1:
+        raise UserError(f"train.lr_floor: must be in (0, 1], got {t.lr_floor:g}")
+    if not 1 <= t.warmup_horizon <= s.n_samples:
+        raise UserError(f"train.warmup_horizon: must be in [1, {s.n_samples}] samples, got {t.warmup_horizon}")
+    for name in ("warmup_steps", "growth_steps", "final_steps"):
+        if getattr(t, name) < 0:
+            raise UserError(f"train.{name}: must be >= 0, got {getattr(t, name)}")
+    if t.warmup_steps + t.growth_steps + t.final_steps < 1:
+        raise UserError("train.warmup_steps: warm-up, growth and final steps add up to 0; nothing to train")
+    for name in ("warmup_gate", "growth_gate", "warmup_extra"):
+        if getattr(t, name) < 0:
+            raise UserError(f"train.{name}: must be >= 0, got {getattr(t, name)}")
+    if t.growth_max_factor < 1:
+        raise UserError(f"train.growth_max_factor: must be >= 1, got {t.growth_max_factor:g}")
+    if not 0 <= t.loss_ema < 1:
+        raise UserError(f"train.loss_ema: must be in [0, 1), got {t.loss_ema:g}")
+    if t.focus < 0:
+        raise UserError(f"train.focus: must be >= 0, got {t.focus:g}")
+    if m.seq_len > 1 and (t.warmup_horizon % m.seq_len or s.n_samples % m.seq_len):
+        raise UserError(f"model.seq_len: {m.seq_len} must divide train.warmup_horizon and the signal length")
     if t.tbptt < 0:
         raise UserError(f"train.tbptt: must be >= 0, got {t.tbptt}")
     if t.clip <= 0:
@@ -247,6 +285,8 @@ def validate(cfg: RunConfig, signal_only: bool = False) -> None:
         raise UserError(f"train.realisations: must be >= 1, got {t.realisations}")
     if t.device not in ("auto", "cpu", "cuda", "mps") and not t.device.startswith("cuda:"):
         raise UserError(f"train.device: must be auto, cpu, cuda[:N] or mps, got {t.device!r}")
+    if t.threads < 0:
+        raise UserError(f"train.threads: must be >= 0, got {t.threads}")
     if t.log_every < 1:
         raise UserError(f"train.log_every: must be >= 1, got {t.log_every}")
 

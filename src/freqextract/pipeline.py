@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import resource
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -61,7 +62,7 @@ def run(cfg: RunConfig, out_dir: str | Path | None = None, overwrite: bool = Fal
     save_npz(test_sig, run_dir / "data" / "test.npz")
 
     echo(f"training on {device} (scenario {cfg.signal.scenario}, "
-         f"{sum(s for _, s in cfg.train.curriculum)} steps, curriculum up to {cfg.train.curriculum[-1][0]} samples)")
+         f"up to {cfg.train.max_steps} steps, horizon {cfg.train.warmup_horizon} -> {cfg.signal.n_samples} samples)")
     result = train(cfg, device=device, progress=progress)
     checkpoint.save(run_dir / "checkpoints" / "final.pt", result.model, cfg, result.steps, result.optimizer,
                     extra={"train_seconds": result.seconds})
@@ -73,7 +74,9 @@ def run(cfg: RunConfig, out_dir: str | Path | None = None, overwrite: bool = Fal
     model = result.model
     metrics, outputs = evaluate_all(model, cfg, train_sig, test_sig, device)
     metrics["training"] = {"steps": result.steps, "seconds": result.seconds, "device": str(device),
-                           "final_loss": result.history[-1]["loss"] if result.history else None}
+                           "final_loss": result.history[-1]["loss"] if result.history else None,
+                           "seconds_to_target": time_to_target(result.history),
+                           "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
     metrics["versions"] = checkpoint.versions()
     with atomic_path(run_dir / "predictions.npz", suffix=".npz") as tmp:
         np.savez(tmp, train=outputs["train"], test=outputs["test"], frequencies=train_sig.frequencies)
@@ -84,6 +87,14 @@ def run(cfg: RunConfig, out_dir: str | Path | None = None, overwrite: bool = Fal
     write_report(run_dir)
     echo(summary(metrics))
     return run_dir
+
+
+def time_to_target(history: list[dict], overall: float = 0.005, each: float = 0.01) -> float | None:
+    """Training seconds until the validation MSE first met the targets (overall and every frequency)."""
+    for rec in history:
+        if rec.get("val_mse", 1.0) <= overall and max(rec.get("val_per_frequency_mse", [1.0])) <= each:
+            return rec["seconds"]
+    return None
 
 
 def evaluate_all(model, cfg: RunConfig, train_sig, test_sig, device) -> tuple[dict, dict]:

@@ -81,14 +81,17 @@ def graph2(path, t, S, targets, outputs, freqs, per_freq_mse) -> Path:
 
 
 def training_curve(path, history: list[dict], freqs) -> Path:
-    """Training loss per frequency against step, with the curriculum horizon on a second axis."""
+    """Training loss per frequency and validation MSE against step, the horizon on a second axis."""
     fig, ax = plt.subplots(figsize=(10, 4.2))
     steps = [h["step"] for h in history]
     per = np.array([h["per_frequency_loss"] for h in history]) if history else np.zeros((0, len(freqs)))
     for k, f in enumerate(freqs):
-        ax.semilogy(steps, np.maximum(per[:, k], 1e-7), lw=1.3, label=f"{f:g} Hz")
+        ax.semilogy(steps, np.maximum(per[:, k], 1e-7), lw=1.3, label=f"{f:g} Hz (train)")
+    val = [h.get("val_mse") for h in history]
+    if history and all(v is not None for v in val):
+        ax.semilogy(steps, np.maximum(val, 1e-7), "k--", lw=1.8, label="validation, whole signal")
     ax.set_xlabel("optimiser step")
-    ax.set_ylabel("training MSE (current horizon)")
+    ax.set_ylabel("MSE")
     ax.grid(alpha=0.3, which="both")
     ax2 = ax.twinx()
     ax2.step(steps, [h["horizon"] / 1000 for h in history], where="post", color="k", lw=1, alpha=0.5,
@@ -96,7 +99,7 @@ def training_curve(path, history: list[dict], freqs) -> Path:
     ax2.set_ylabel("horizon (thousand samples)")
     lines = ax.get_legend_handles_labels()
     lines2 = ax2.get_legend_handles_labels()
-    ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], loc="upper right", fontsize=8, ncol=5)
-    ax.set_title("Training: loss per frequency on the current horizon")
+    ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], loc="lower left", fontsize=8, ncol=3)
+    ax.set_title("Training loss per frequency (current horizon) and validation MSE (whole signal, val seed)")
     fig.tight_layout()
     return _save(fig, path)

@@ -1,7 +1,8 @@
 """Training: fresh noise every step, a horizon curriculum, backprop through time with the state carried.
 
 One optimiser step sees ``train.realisations`` fresh noise sequences of the current horizon h (the first h
-samples after the reset), as R*K streams (one per sequence and selector). The horizon is cut into windows
+samples after the reset), as R*K streams (one per sequence and selector). The horizon follows
+:class:`Curriculum`: a warm-up on a short horizon, a geometric growth to the whole signal, a final phase. The horizon is cut into windows
 of ``tbptt`` samples (the whole horizon when 0); each window is one fused LSTM call from the state the
 previous window left, one backward, one optimiser step, then the state is detached:
 
@@ -25,10 +26,10 @@ from tqdm.auto import tqdm
 
 from .checkpoint import build_model
 from .config import RunConfig
-from .data import streams_from
+from .data import streams_from, to_streams
 from .errors import UserError
 from .models import SequenceLSTM, State, StatefulLSTM, detach_state
-from .signals import draw
+from .signals import draw, generate
 
 
 def select_device(name: str = "auto") -> torch.device:
@@ -44,6 +45,18 @@ def select_device(name: str = "auto") -> torch.device:
     if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
         raise UserError("train.device: mps requested but not available")
     return torch.device(name)
+
+
+def configure_threads(threads: int) -> None:
+    """Set torch's CPU threads (0 leaves the default).
+
+    One step multiplies a (streams x H) state by an (H x 4H) matrix: far too little work to share. A second
+    thread only adds synchronisation, and on a machine whose cores are busy OpenMP's spinning threads slow
+    every step down by orders of magnitude. One thread per training process is the fast setting; run
+    several seeds as separate processes to use more cores.
+    """
+    if threads > 0:
+        torch.set_num_threads(threads)
 
 
 def seed_everything(seed: int) -> None:
@@ -79,10 +92,10 @@ WindowFn = Callable[[StatefulLSTM, torch.Tensor, torch.Tensor, State | None], tu
 
 def train_sequence(model: StatefulLSTM, optimizer: torch.optim.Optimizer, x: torch.Tensor, target: torch.Tensor,
                    window: int, clip: float, window_fn: WindowFn = fused_window,
-                   before_step: Callable[[], None] | None = None) -> torch.Tensor:
+                   loss_fn: Callable[[torch.Tensor], torch.Tensor] = torch.mean) -> torch.Tensor:
     """Truncated BPTT over one batch of sequences from the reset state; returns per-stream MSE (B,).
 
-    x (B, T, n), target (B, T); one optimiser step per ``window`` samples.
+    x (B, T, n), target (B, T); one optimiser step per ``window`` samples on ``loss_fn(per-stream MSE)``.
     """
     state: State | None = None
     errs = []
@@ -93,12 +106,10 @@ def train_sequence(model: StatefulLSTM, optimizer: torch.optim.Optimizer, x: tor
             err = per_stream_mse(y, ts)
         else:
             err, state = window_fn(model, xs, ts, state)
-        loss = err.mean()
+        loss = loss_fn(err)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
-        if before_step is not None:
-            before_step()
         optimizer.step()
         state = detach_state(state)
         errs.append(err.detach() * xs.shape[1])
@@ -115,51 +126,156 @@ class TrainResult:
     seconds: float = 0.0
 
 
-def stage_lr(cfg: RunConfig, horizon: int) -> float:
-    """Base learning rate, scaled by 1000 / (samples one backward spans)."""
-    span = horizon if cfg.train.tbptt == 0 else min(horizon, cfg.train.tbptt)
-    return cfg.train.lr * 1000.0 / span
+PHASES = ("warm-up", "growth", "final")
+
+
+class Curriculum:
+    """The horizon and learning-rate plan, one optimiser step at a time (TrainConfig has the phases).
+
+    ``next()`` gives (phase, horizon, lr) for the coming step, or None when training is over; ``update()``
+    takes that step's per-frequency losses, which the gates read through a moving average. The learning
+    rate never jumps up: a restart to a high rate at a longer horizon knocks a tuned oscillator off its
+    frequency, which is what made stage-wise curricula fail. Deterministic given the losses.
+    """
+
+    def __init__(self, cfg: RunConfig):
+        t = cfg.train
+        self.t, self.n, self.seq_len = t, cfg.signal.n_samples, cfg.model.seq_len
+        self.floor = t.lr * t.lr_floor
+        self.step = 0  # steps taken
+        self.phase = "warm-up" if t.warmup_steps else "growth" if t.growth_steps else "final"
+        self.in_phase = 0  # steps taken in the current phase
+        self.advances = 0  # growth advances made
+        self.ema: np.ndarray | None = None
+
+    # ------------------------------------------------------------------ plan
+    def _horizon(self) -> int:
+        h0 = self.t.warmup_horizon
+        if self.phase == "warm-up":
+            h = h0
+        elif self.phase == "growth":
+            h = int(round(h0 * (self.n / h0) ** ((self.advances + 1) / self.t.growth_steps)))
+        else:
+            h = self.n
+        return max(self.seq_len, h // self.seq_len * self.seq_len)  # windows must tile the horizon
+
+    def _lr(self, horizon: int) -> float:
+        t = self.t
+        if self.phase == "warm-up":
+            if self.in_phase >= t.warmup_steps:
+                return self.floor
+            return self.floor + (t.lr - self.floor) * 0.5 * (1.0 + math.cos(math.pi * self.in_phase / t.warmup_steps))
+        if self.phase == "growth":
+            return self.floor * t.warmup_horizon / max(horizon, t.warmup_horizon)
+        end = self.floor * t.warmup_horizon / max(self.n, t.warmup_horizon)
+        return end * 0.5 * (1.0 + math.cos(math.pi * self.in_phase / t.final_steps))
+
+    def next(self) -> tuple[str, int, float] | None:
+        if self.phase == "done":
+            return None
+        h = self._horizon()
+        return self.phase, h, self._lr(h)
+
+    # ------------------------------------------------------------------ feedback
+    def _worst(self) -> float:
+        return float(self.ema.max()) if self.ema is not None else math.inf
+
+    def update(self, per_freq_loss) -> None:
+        """Record the losses of the step just taken and move the plan on."""
+        t = self.t
+        loss = np.asarray(per_freq_loss, dtype=np.float64)
+        self.ema = loss if self.ema is None else t.loss_ema * self.ema + (1 - t.loss_ema) * loss
+        self.step += 1
+        self.in_phase += 1
+        if self.phase == "warm-up":
+            extra = self.in_phase - t.warmup_steps
+            if extra >= 0 and (t.warmup_gate == 0 or self._worst() < t.warmup_gate or extra >= t.warmup_extra):
+                self._enter("growth" if t.growth_steps else "final")
+        elif self.phase == "growth":
+            cap = math.ceil(t.growth_max_factor * t.growth_steps)
+            forced = cap - self.in_phase < t.growth_steps - self.advances  # keep within the cap
+            if t.growth_gate == 0 or self._worst() < t.growth_gate or forced:
+                self.advances += 1
+            if self.advances >= t.growth_steps:
+                self._enter("final")
+        elif self.phase == "final" and self.in_phase >= t.final_steps:
+            self.phase = "done"
+
+    def _enter(self, phase: str) -> None:
+        self.phase, self.in_phase = phase, 0
+        if phase == "final" and self.t.final_steps == 0:
+            self.phase = "done"
+
+
+def schedule(cfg: RunConfig, losses=None) -> list[tuple[str, int, float]]:
+    """The whole plan for a constant loss sequence (``losses``: per-frequency loss fed after every step;
+    default 0, i.e. every gate open)."""
+    cur = Curriculum(cfg)
+    k = len(cfg.signal.frequencies)
+    plan = []
+    while (item := cur.next()) is not None:
+        plan.append(item)
+        cur.update(np.zeros(k) if losses is None else losses)
+    return plan
+
+
+def focus_loss(per_freq: torch.Tensor, focus: float) -> torch.Tensor:
+    """Mean of the per-frequency losses weighted by (loss / mean loss) ** focus (weights not differentiated).
+
+    focus = 0 is the plain mean. focus > 0 gives a lagging frequency a larger share of the update, so one
+    oscillator that has not started yet is not drowned out by three that already fit.
+    """
+    if focus == 0:
+        return per_freq.mean()
+    w = (per_freq.detach() / per_freq.detach().mean().clamp_min(1e-12)) ** focus
+    return (w * per_freq).mean()
 
 
 def train(cfg: RunConfig, device: torch.device | None = None, progress: bool | None = None,
           on_log: Callable[[dict], None] | None = None, window_fn: WindowFn = fused_window) -> TrainResult:
     """Train the model a config describes; deterministic on CPU for a given ``train.seed``."""
     device = device or select_device(cfg.train.device)
+    configure_threads(cfg.train.threads)
     seed_everything(cfg.train.seed)
     model = build_model(cfg).to(device)
     model.train()
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.train.lr)
     rng = np.random.default_rng([cfg.train.seed, 0xF2E9])  # training noise, never the eval seeds' streams
     K, R = len(cfg.signal.frequencies), cfg.train.realisations
+    curriculum = Curriculum(cfg)
+    val_x, val_y = (torch.as_tensor(a, device=device) for a in to_streams(generate(cfg.signal, cfg.signal.val_seed)))
     history: list[dict] = []
-    total = sum(steps for _, steps in cfg.train.curriculum)
     t0 = time.perf_counter()
+    bar = tqdm(total=cfg.train.max_steps, desc="train", disable=(not progress) if progress is not None else None,
+               leave=False)
     step = 0
-    bar = tqdm(total=total, desc="train", disable=(not progress) if progress is not None else None, leave=False)
-    for stage, (horizon, steps) in enumerate(cfg.train.curriculum):
+    while (item := curriculum.next()) is not None:
+        phase, horizon, lr = item
+        step += 1
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        S, targets = draw(cfg.signal, rng, R, horizon)
+        x, y = streams_from(S, targets)  # (R*K, h, 1+K), (R*K, h)
         window = horizon if cfg.train.tbptt == 0 else min(horizon, cfg.train.tbptt)
-        base_lr = stage_lr(cfg, horizon)
-        for i in range(steps):
-            lr = base_lr * 0.5 * (1.0 + math.cos(math.pi * i / steps))
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            S, targets = draw(cfg.signal, rng, R, horizon)
-            x, y = streams_from(S, targets)  # (R*K, h, 1+K), (R*K, h)
-            err = train_sequence(model, optimizer, torch.as_tensor(x, device=device),
-                                 torch.as_tensor(y, device=device), window, cfg.train.clip, window_fn)
-            per_freq = err.reshape(R, K).mean(0)
-            loss = float(per_freq.mean())
-            if not math.isfinite(loss):
-                raise FloatingPointError(f"training loss became {loss} at step {step}")
-            step += 1
-            bar.update(1)
-            if step % cfg.train.log_every == 0 or i in (0, steps - 1):
-                rec = {"step": step, "stage": stage, "horizon": horizon, "lr": lr, "loss": loss,
-                       "per_frequency_loss": [float(v) for v in per_freq], "seconds": time.perf_counter() - t0}
-                history.append(rec)
-                bar.set_postfix(h=horizon, loss=f"{loss:.4f}")
-                if on_log is not None:
-                    on_log(rec)
+        err = train_sequence(model, optimizer, torch.as_tensor(x, device=device), torch.as_tensor(y, device=device),
+                             window, cfg.train.clip, window_fn,
+                             loss_fn=lambda e: focus_loss(e.reshape(R, K).mean(0), cfg.train.focus))
+        per_freq = err.reshape(R, K).mean(0)
+        loss = float(per_freq.mean())
+        if not math.isfinite(loss):
+            raise FloatingPointError(f"training loss became {loss} at step {step}")
+        curriculum.update(per_freq.cpu().numpy())
+        bar.update(1)
+        if step % cfg.train.log_every == 0 or step == 1 or curriculum.phase == "done":
+            with torch.no_grad():
+                val = per_stream_mse(model(val_x)[0], val_y)  # (K,) over the whole signal
+            rec = {"step": step, "phase": phase, "horizon": horizon, "lr": lr, "loss": loss,
+                   "per_frequency_loss": [float(v) for v in per_freq], "val_mse": float(val.mean()),
+                   "val_per_frequency_mse": [float(v) for v in val], "seconds": time.perf_counter() - t0}
+            history.append(rec)
+            bar.set_postfix(phase=phase, h=horizon, loss=f"{loss:.4f}")
+            if on_log is not None:
+                on_log(rec)
     bar.close()
     model.eval()
     return TrainResult(model=model, optimizer=optimizer, history=history, steps=step,

@@ -1,0 +1,66 @@
+"""Why sequence length 1 with the state carried: L = 1 against windows of 10 and 50, carried or reset.
+
+Every row trains the same network with the same curriculum and budget (``--set`` applies to all rows), then
+evaluates on the test seed over the whole 10 s:
+
+    L = 1              one sample per step, state carried, gradient through the whole horizon
+    L = 10/50 carry    consecutive windows, state carried between them (so the forward pass equals L = 1),
+                       gradient cut at every window edge, as a stateful windowed trainer does
+    L = 10/50 reset    each output sees only the last L samples from the zero state (sliding window, stride 1)
+
+    python benchmarks/bench_seq_len.py [--jobs 2] [--set train.growth_steps=600 ...]
+                                       [--out benchmarks/results/seq_len.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+ROWS = [(1, "carry"), (10, "carry"), (50, "carry"), (10, "reset"), (50, "reset")]
+DEFAULT_BUDGET = ["train.warmup_steps=1500", "train.growth_steps=600", "train.final_steps=100",
+                  "train.warmup_gate=0", "train.growth_gate=0"]
+
+
+def run_row(args) -> dict:
+    seq_len, state, overrides = args
+    from freqextract.config import load
+    from freqextract.evaluate import evaluate_signal
+    from freqextract.signals import generate
+    from freqextract.train import train
+
+    cfg = load(None, [f"model.seq_len={seq_len}", f'model.window_state="{state}"', *overrides])
+    t0 = time.perf_counter()
+    result = train(cfg, progress=False)
+    seconds = time.perf_counter() - t0
+    m, _ = evaluate_signal(result.model, generate(cfg.signal, cfg.signal.test_seed))
+    return {"seq_len": seq_len, "window_state": state, "test_mse": m["mse"],
+            "test_per_frequency_mse": m["per_frequency_mse"], "train_seconds": seconds, "steps": result.steps}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--set", action="append", default=None, metavar="SECTION.KEY=VALUE",
+                   help=f"overrides for every row (default: {' '.join(DEFAULT_BUDGET)})")
+    p.add_argument("--out", default="benchmarks/results/seq_len.json")
+    a = p.parse_args(argv)
+    overrides = DEFAULT_BUDGET if a.set is None else a.set
+    with ProcessPoolExecutor(max_workers=a.jobs) as pool:
+        rows = list(pool.map(run_row, [(L, s, overrides) for L, s in ROWS]))
+    print(f"{'L':>3} {'state':>6} {'test MSE':>9} {'per frequency':>36} {'train s':>8}")
+    for r in rows:
+        print(f"{r['seq_len']:>3} {r['window_state']:>6} {r['test_mse']:9.4f} "
+              f"{' '.join(f'{v:8.4f}' for v in r['test_per_frequency_mse']):>36} {r['train_seconds']:8.0f}")
+    out = Path(a.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"benchmark": "seq_len", "overrides": overrides, "rows": rows}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

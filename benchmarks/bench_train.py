@@ -1,0 +1,92 @@
+"""The default run over several training seeds: test MSE spread, wall time, time to target, peak memory.
+
+Each seed is a complete ``freqextract run`` (its own process, one torch thread), ``--jobs`` at a time.
+Run alone on the machine: other load slows every step. With --jobs 2 on a 2-core machine the two runs
+share memory bandwidth, so their times are a little longer than a run alone.
+
+    python benchmarks/bench_train.py [--seeds 0 1 2] [--jobs 2] [--config spec] [--set k=v ...]
+                                     [--runs-dir benchmarks/runs] [--out benchmarks/results/train_seeds.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+TARGET_OVERALL, TARGET_EACH = 0.005, 0.01
+
+
+def run_seed(seed: int, a) -> dict:
+    out = Path(a.runs_dir) / f"seed-{seed}"
+    cmd = [sys.executable, "-m", "freqextract.cli", "run", "--config", a.config, "--out", str(out), "--overwrite",
+           "--quiet", "--set", f"train.seed={seed}", *sum((["--set", s] for s in a.set), [])]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        return {"seed": seed, "error": proc.stderr.strip()[-2000:], "wall_seconds": wall}
+    m = json.loads((out / "metrics.json").read_text())
+    return {
+        "seed": seed, "run_dir": str(out), "wall_seconds": wall,
+        "train_seconds": m["training"]["seconds"], "seconds_to_target": m["training"]["seconds_to_target"],
+        "peak_rss_mib": m["training"]["peak_rss_mib"],
+        "test_mse": m["test"]["mse"], "test_per_frequency_mse": m["test"]["per_frequency_mse"],
+        "train_mse": m["train"]["mse"],
+        "test_mse_S_zeroed": m["ablation"]["test_mse_S_zeroed"],
+        "test_mse_S_shuffled": m["ablation"]["test_mse_S_shuffled"],
+        "meets_target": m["test"]["mse"] <= TARGET_OVERALL and max(m["test"]["per_frequency_mse"]) <= TARGET_EACH,
+    }
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--config", default="spec")
+    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE")
+    p.add_argument("--runs-dir", default="benchmarks/runs")
+    p.add_argument("--out", default="benchmarks/results/train_seeds.json")
+    a = p.parse_args(argv)
+    with ThreadPoolExecutor(max_workers=a.jobs) as pool:
+        rows = list(pool.map(lambda s: run_seed(s, a), a.seeds))
+
+    print(f"{'seed':>4} {'test MSE':>9} {'per frequency':>35} {'train':>8} {'S=0':>8} {'S shuf':>8} "
+          f"{'train s':>8} {'to target':>9} {'wall s':>7} {'RSS MiB':>8}")
+    for r in rows:
+        if "error" in r:
+            print(f"{r['seed']:>4} FAILED: {r['error'].splitlines()[-1] if r['error'] else '?'}")
+            continue
+        ttt = f"{r['seconds_to_target']:.0f}" if r["seconds_to_target"] is not None else "never"
+        print(f"{r['seed']:>4} {r['test_mse']:9.5f} {' '.join(f'{v:8.5f}' for v in r['test_per_frequency_mse']):>35} "
+              f"{r['train_mse']:8.5f} {r['test_mse_S_zeroed']:8.5f} {r['test_mse_S_shuffled']:8.5f} "
+              f"{r['train_seconds']:8.0f} {ttt:>9} {r['wall_seconds']:7.0f} {r['peak_rss_mib']:8.0f}")
+    ok = [r for r in rows if "error" not in r]
+    summary = {}
+    if ok:
+        tests = [r["test_mse"] for r in ok]
+        summary = {
+            "seeds": len(rows), "met_target": sum(r["meets_target"] for r in ok),
+            "test_mse_median": statistics.median(tests), "test_mse_mean": statistics.fmean(tests),
+            "test_mse_worst": max(tests), "test_mse_best": min(tests),
+            "wall_seconds_max": max(r["wall_seconds"] for r in ok),
+        }
+        print(f"met the target (test <= {TARGET_OVERALL}, each <= {TARGET_EACH}): {summary['met_target']}/{len(rows)}; "
+              f"test MSE median {summary['test_mse_median']:.5f}, worst {summary['test_mse_worst']:.5f}; "
+              f"slowest run {summary['wall_seconds_max']:.0f} s wall ({a.jobs} at a time)")
+    result = {"benchmark": "train_seeds", "config": a.config, "overrides": a.set, "jobs": a.jobs, "rows": rows,
+              "summary": summary, "machine": platform.machine(), "python": platform.python_version()}
+    out = Path(a.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    return 0 if ok and len(ok) == len(rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

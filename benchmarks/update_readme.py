@@ -1,0 +1,85 @@
+"""Rewrite README.md's result tables from the benchmark JSON files, so no number in it is typed by hand.
+
+Each table sits between ``<!-- results:NAME -->`` and ``<!-- /results:NAME -->``; NAME is a JSON file in
+benchmarks/results/. A table whose JSON is missing is left as it is.
+
+    python benchmarks/update_readme.py [--readme README.md] [--results benchmarks/results]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+
+def table_train_seeds(r: dict) -> str:
+    lines = ["| training seed | test MSE | 1 Hz | 3 Hz | 5 Hz | 7 Hz | train MSE | S zeroed | S shuffled "
+             "| training s | s to target | peak RSS MiB |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for row in r["rows"]:
+        if "error" in row:
+            lines.append(f"| {row['seed']} | failed | | | | | | | | | | |")
+            continue
+        ttt = f"{row['seconds_to_target']:.0f}" if row["seconds_to_target"] is not None else "not reached"
+        per = " | ".join(f"{v:.5f}" for v in row["test_per_frequency_mse"])
+        lines.append(f"| {row['seed']} | **{row['test_mse']:.5f}** | {per} | {row['train_mse']:.5f} | "
+                     f"{row['test_mse_S_zeroed']:.5f} | {row['test_mse_S_shuffled']:.5f} | {row['train_seconds']:.0f} | "
+                     f"{ttt} | {row['peak_rss_mib']:.0f} |")
+    s = r.get("summary") or {}
+    if s:
+        lines.append("")
+        lines.append(f"{s['met_target']} of {s['seeds']} seeds meet the target (test MSE ≤ 0.005 overall and ≤ 0.01 "
+                     f"for each frequency); median test MSE {s['test_mse_median']:.5f}, worst {s['test_mse_worst']:.5f}; "
+                     f"slowest whole run {s['wall_seconds_max']:.0f} s wall ({r['jobs']} runs at a time on "
+                     f"{r['machine']}).")
+    return "\n".join(lines)
+
+
+def table_loops(r: dict) -> str:
+    return "\n".join([
+        "| loop | seconds per epoch (40 000 rows) |", "|---|---|",
+        f"| literal: one `step` per sample | {r['literal_s_per_epoch']:.2f} |",
+        f"| fused: one LSTM call per {r['window']}-sample window | {r['fused_s_per_epoch']:.3f} |",
+        "",
+        f"Speed-up **{r['speedup']:.1f}×** (H = {r['hidden_size']}, {r['torch_threads']} torch thread, "
+        f"peak RSS {r['peak_rss_mib']:.0f} MiB).",
+    ])
+
+
+def table_seq_len(r: dict) -> str:
+    lines = ["| L | state between windows | test MSE | 1 Hz | 3 Hz | 5 Hz | 7 Hz | training s |",
+             "|---|---|---|---|---|---|---|---|"]
+    for row in r["rows"]:
+        per = " | ".join(f"{v:.4f}" for v in row["test_per_frequency_mse"])
+        lines.append(f"| {row['seq_len']} | {row['window_state']} | **{row['test_mse']:.4f}** | {per} | "
+                     f"{row['train_seconds']:.0f} |")
+    return "\n".join(lines)
+
+
+TABLES = {"train_seeds": table_train_seeds, "loops": table_loops, "seq_len": table_seq_len}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--readme", default="README.md")
+    p.add_argument("--results", default="benchmarks/results")
+    a = p.parse_args(argv)
+    readme = Path(a.readme)
+    text = readme.read_text(encoding="utf-8")
+    for name, fn in TABLES.items():
+        path = Path(a.results) / f"{name}.json"
+        if not path.exists():
+            continue
+        block = fn(json.loads(path.read_text()))
+        pattern = re.compile(rf"(<!-- results:{name} -->\n).*?(\n<!-- /results:{name} -->)", re.S)
+        text, n = pattern.subn(lambda m, b=block: m.group(1) + b + m.group(2), text)
+        print(f"{name}: {'updated' if n else 'no marker in README'}")
+    readme.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""The training schedule and the loss weighting: properties that make the curriculum safe."""
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from freqextract.config import load
+from freqextract.train import focus_loss, schedule, select_device
+
+
+@settings(max_examples=40, deadline=None)
+@given(warm=st.integers(1, 300), grow=st.integers(0, 300), final=st.integers(0, 50),
+       h0=st.integers(1, 1000), lr=st.floats(1e-5, 1e-1), floor=st.floats(1e-3, 1.0))
+def test_schedule_shape_and_monotone(warm, grow, final, h0, lr, floor):
+    cfg = load(None, [f"train.warmup_steps={warm}", f"train.growth_steps={grow}", f"train.final_steps={final}",
+                      f"train.warmup_horizon={h0}", f"train.lr={lr}", f"train.lr_floor={floor}"])
+    plan = schedule(cfg)
+    assert len(plan) == warm + grow + final
+    horizons = [h for _, h, _ in plan]
+    lrs = [r for _, _, r in plan]
+    assert horizons[0] == h0 and all(1 <= h <= 10_000 for h in horizons)
+    assert all(b >= a for a, b in zip(horizons, horizons[1:], strict=False)), "horizon never shrinks"
+    assert all(b <= a * (1 + 1e-12) for a, b in zip(lrs, lrs[1:], strict=False)), "learning rate never jumps up"
+    assert lrs[0] == pytest.approx(lr)
+    if grow or final:
+        assert horizons[-1] == 10_000
+    assert [p for p, _, _ in plan] == ["warm-up"] * warm + ["growth"] * grow + ["final"] * final
+
+
+@pytest.mark.parametrize("loss, extra, growth", [(0.0, 0, 50), (0.005, 40, 50), (1.0, 40, 100)])
+def test_gates_hold_the_plan_back_but_within_bounds(loss, extra, growth):
+    """Losses above the warm-up gate extend the warm-up; above the growth gate they slow the growth,
+    never past max_steps."""
+    cfg = load(None, ["train.warmup_steps=20", "train.growth_steps=50", "train.final_steps=5",
+                      "train.warmup_extra=40", "train.growth_max_factor=2.0", "train.loss_ema=0"])
+    plan = schedule(cfg, losses=[loss] * 4)
+    phases = [p for p, _, _ in plan]
+    assert phases.count("warm-up") == 20 + extra
+    assert phases.count("growth") == growth
+    assert phases.count("final") == 5 and len(plan) <= cfg.train.max_steps
+    assert plan[-1][1] == 10_000
+    lrs = [r for _, _, r in plan]
+    assert all(b <= a * (1 + 1e-12) for a, b in zip(lrs, lrs[1:], strict=False))
+
+
+def test_schedule_windows_tile_the_horizon_for_sequence_models():
+    cfg = load(None, ["model.seq_len=50", "train.warmup_steps=5", "train.growth_steps=40", "train.final_steps=2"])
+    assert all(h % 50 == 0 for _, h, _ in schedule(cfg))
+
+
+def test_focus_loss():
+    losses = torch.tensor([0.1, 0.1, 0.1, 0.1], requires_grad=True)
+    assert focus_loss(losses, 1.0).item() == pytest.approx(0.1)
+    lag = torch.tensor([0.001, 0.001, 0.001, 0.4], requires_grad=True)
+    assert focus_loss(lag, 0.0).item() == pytest.approx(lag.mean().item())
+    focus_loss(lag, 1.0).backward()
+    g = lag.grad
+    assert g[3] > 100 * g[0], "the lagging frequency gets the larger share of the gradient"
+    assert g[0] > 0
+
+
+def test_select_device():
+    assert select_device("cpu").type == "cpu"
+    assert select_device("auto").type in {"cpu", "cuda", "mps"}
