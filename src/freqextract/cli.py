@@ -113,6 +113,33 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def cmd_baselines(args) -> int:
+    from .atomic import write_text
+    from .baselines import check_params, compare, format_table, to_csv
+    from .data import load_signal
+
+    params = check_params(args.order, args.bandwidth, args.centre, args.forgetting, args.regularization,
+                          args.constant)
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        if out.suffix.lower() not in (".csv", ".json"):
+            raise UserError(f"--out {out}: the file name must end in .csv or .json")
+        if out.is_dir():
+            raise UserError(f"--out {out}: is a directory")
+    result = {"data": str(args.data), **compare(load_signal(args.data), **params)}
+    if out is not None:
+        text = to_csv(result) if out.suffix.lower() == ".csv" else json.dumps(result, indent=2) + "\n"
+        try:
+            write_text(out, text)
+        except OSError as e:
+            raise UserError(f"--out {out}: cannot write ({e.__class__.__name__}: {e.strerror or e})"
+                            ) from None
+    print(json.dumps(result, indent=2) if args.json else format_table(result))
+    if out is not None and not args.json:
+        print(f"wrote {out}")
+    return 0
+
+
 # ---------------------------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="freqextract", description=DESCRIPTION,
@@ -157,6 +184,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-ablations", action="store_true", help="skip the S-zeroed and S-shuffled runs")
     p.add_argument("--device", help="cpu (default), cuda[:N] or mps")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("baselines", help="classical references (band-pass, RLS, zero, clock) on a data file",
+                       description="Run every classical baseline on a data file and print their MSE over "
+                                   "all rows and per frequency: zero, clock oracle (never reads S; a bound "
+                                   "only for spec/phase-scaled), causal band-pass, zero-phase band-pass "
+                                   "(NOT causal) and causal known-frequency RLS.")
+    p.add_argument("--data", required=True, metavar="FILE", help="NPZ in the SPEC format, or a table CSV")
+    p.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    p.add_argument("--out", metavar="FILE", help="also write the comparison (.csv: one row per baseline, "
+                                                 "or .json)")
+    p.add_argument("--order", type=int, default=2, help="Butterworth order of the band-passes (default 2)")
+    p.add_argument("--bandwidth", type=float, default=0.8, metavar="HZ",
+                   help="half width of the pass band, Hz (default 0.8: f - 0.8 to f + 0.8)")
+    p.add_argument("--centre", choices=["arithmetic", "geometric"], default="arithmetic",
+                   help="band edges f +- bandwidth (arithmetic, default) or width 2*bandwidth with geometric "
+                        "mean f (no phase lag at f)")
+    p.add_argument("--forgetting", type=float, default=0.999, metavar="LAMBDA",
+                   help="RLS forgetting factor in (0, 1] (default 0.999: memory ~1000 samples)")
+    p.add_argument("--regularization", type=float, default=0.1,
+                   help="RLS initial inverse covariance, P0 = I / regularization (default 0.1)")
+    p.add_argument("--constant", action="store_true", help="RLS: also fit a constant (DC) term")
+    p.set_defaults(func=cmd_baselines)
     return parser
 
 
