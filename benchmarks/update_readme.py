@@ -28,6 +28,14 @@ def table_train_seeds(r: dict) -> str:
         lines.append(f"| {row['seed']} | **{row['test_mse']:.5f}** | {per} | {row['train_mse']:.5f} | "
                      f"{row['test_mse_S_zeroed']:.5f} | {row['test_mse_S_shuffled']:.5f} | {row['train_seconds']:.0f} | "
                      f"{ttt} | {row['peak_rss_mib']:.0f} |")
+    cands = [(row["seed"], c) for row in r["rows"] for c in row.get("candidates", [])]
+    if cands:
+        lines += ["", "Every candidate init (each run trains two side by side and keeps the lower *validation* MSE, "
+                  "seed 3; the test seed plays no part in the choice):", "",
+                  "| run seed | candidate seed | validation MSE | test MSE | steps | training s | kept |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [f"| {seed} | {c['seed']} | {c['val_mse']:.5f} | {c['test_mse']:.5f} | {c['steps']} | "
+                  f"{c['seconds']:.0f} | {'yes' if c['kept'] else ''} |" for seed, c in cands]
     s = r.get("summary") or {}
     if s:
         lines.append("")
@@ -50,12 +58,12 @@ def table_loops(r: dict) -> str:
 
 
 def table_seq_len(r: dict) -> str:
-    lines = ["| L | state between windows | test MSE | 1 Hz | 3 Hz | 5 Hz | 7 Hz | training s |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| L | state between windows | test MSE | 1 Hz | 3 Hz | 5 Hz | 7 Hz | steps | training s |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for row in r["rows"]:
         per = " | ".join(f"{v:.4f}" for v in row["test_per_frequency_mse"])
         lines.append(f"| {row['seq_len']} | {row['window_state']} | **{row['test_mse']:.4f}** | {per} | "
-                     f"{row['train_seconds']:.0f} |")
+                     f"{row['steps']} | {row['train_seconds']:.0f} |")
     return "\n".join(lines)
 
 

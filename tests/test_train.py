@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from freqextract.config import load
-from freqextract.train import focus_loss, schedule, select_device
+from freqextract.train import candidate_seeds, focus_loss, schedule, select_device, train_best_of
 
 
 @settings(max_examples=40, deadline=None)
@@ -63,3 +63,26 @@ def test_focus_loss():
 def test_select_device():
     assert select_device("cpu").type == "cpu"
     assert select_device("auto").type in {"cpu", "cuda", "mps"}
+
+
+def test_best_of_candidates_parallel_equals_sequential():
+    """Candidates trained in worker processes give exactly what they give in this process; the kept one
+    has the lowest validation MSE."""
+    short = ["train.warmup_steps=12", "train.growth_steps=4", "train.final_steps=2", "train.candidates=2"]
+    seq, seq_summ, _ = train_best_of(load("quick", [*short, "train.workers=1"]), progress=False)
+    par, par_summ, models = train_best_of(load("quick", [*short, "train.workers=2"]), progress=False)
+    assert [c["seed"] for c in par_summ] == candidate_seeds(load("quick", short)) == [0, 1]
+    assert [c["val_mse"] for c in par_summ] == [c["val_mse"] for c in seq_summ]
+    assert sum(c["kept"] for c in par_summ) == 1 and len(models) == 2
+    kept = next(c for c in par_summ if c["kept"])
+    assert kept["val_mse"] == min(c["val_mse"] for c in par_summ)
+    for a, b in zip(seq.model.state_dict().values(), par.model.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_candidate_seeds_never_overlap_between_base_seeds():
+    seen = set()
+    for base in range(5):
+        seeds = candidate_seeds(load(None, [f"train.seed={base}", "train.candidates=3"]))
+        assert len(seeds) == 3 and not seen & set(seeds)
+        seen |= set(seeds)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -223,6 +224,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("freqextract: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `freqextract ... | head`: the reader left; not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

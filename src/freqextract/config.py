@@ -75,16 +75,18 @@ class TrainConfig:
     warmup_horizon: int = 1000
     warmup_steps: int = 3000
     growth_steps: int = 2500
-    final_steps: int = 300
-    warmup_gate: float = 0.002  # 0 = no extension
-    warmup_extra: int = 2000
-    growth_gate: float = 0.01  # 0 = grow every step
-    growth_max_factor: float = 2.0
+    final_steps: int = 500
+    warmup_gate: float = 0.005  # 0 = no extension
+    warmup_extra: int = 1000
+    growth_gate: float = 0.02  # 0 = grow every step
+    growth_max_factor: float = 1.5
     loss_ema: float = 0.95  # decay of the per-frequency moving average the gates read
     focus: float = 1.0  # weight each frequency's loss by (its loss / mean loss) ** focus; 0 = plain mean
     tbptt: int = 0  # truncate backprop every this many samples (0 = through the whole horizon)
     clip: float = 1.0
     realisations: int = 1  # fresh noise realisations per step (each one gives one stream per frequency)
+    candidates: int = 2  # independent inits trained side by side; the lowest validation MSE is kept
+    workers: int = 2  # processes for the candidates (0 = one per CPU core)
     device: str = "auto"
     threads: int = 1  # CPU threads for torch (0 = torch's default); see train.configure_threads
     log_every: int = 100  # steps between history records; each one also measures the MSE on signal.val_seed
@@ -285,6 +287,10 @@ def validate(cfg: RunConfig, signal_only: bool = False) -> None:
         raise UserError(f"train.realisations: must be >= 1, got {t.realisations}")
     if t.device not in ("auto", "cpu", "cuda", "mps") and not t.device.startswith("cuda:"):
         raise UserError(f"train.device: must be auto, cpu, cuda[:N] or mps, got {t.device!r}")
+    if t.candidates < 1:
+        raise UserError(f"train.candidates: must be >= 1, got {t.candidates}")
+    if t.workers < 0:
+        raise UserError(f"train.workers: must be >= 0, got {t.workers}")
     if t.threads < 0:
         raise UserError(f"train.threads: must be >= 0, got {t.threads}")
     if t.log_every < 1:

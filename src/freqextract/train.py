@@ -15,7 +15,10 @@ sample; it is the reference the fused loop is tested against (same outputs, same
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import multiprocessing
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -280,3 +283,90 @@ def train(cfg: RunConfig, device: torch.device | None = None, progress: bool | N
     model.eval()
     return TrainResult(model=model, optimizer=optimizer, history=history, steps=step,
                        seconds=time.perf_counter() - t0)
+
+
+# ---------------------------------------------------------------------------------------------- candidates
+def candidate_seeds(cfg: RunConfig) -> list[int]:
+    """Seeds of the candidates of a run: base seed b gives b*n .. b*n + n-1 (n = train.candidates), so
+    different base seeds never share a candidate."""
+    n = cfg.train.candidates
+    return [cfg.train.seed * n + i for i in range(n)]
+
+
+def _train_candidate(args) -> dict:
+    """Worker: train one candidate on the CPU and hand back plain data (weights, optimiser, history).
+    Every history record is also put on ``queue`` (index, step, loss) for the parent's progress bar."""
+    index, cfg, device, queue = args
+    res = train(cfg, device=torch.device(device), progress=False,
+                on_log=lambda rec: queue.put((index, rec["step"], rec["loss"])))
+    return {"seed": cfg.train.seed, "state_dict": {k: v.cpu() for k, v in res.model.state_dict().items()},
+            "optimizer": res.optimizer.state_dict(), "history": res.history, "steps": res.steps,
+            "seconds": res.seconds}
+
+
+def _train_in_workers(cfgs: list[RunConfig], workers: int, progress: bool | None) -> list[dict]:
+    """Train each config in a spawned worker process; one progress bar follows them all."""
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Manager() as manager, ctx.Pool(workers) as pool:
+        queue = manager.Queue()
+        pending = pool.map_async(_train_candidate, [(i, c, "cpu", queue) for i, c in enumerate(cfgs)])
+        total = sum(c.train.max_steps for c in cfgs)
+        disable = (not progress) if progress is not None else None
+        with tqdm(total=total, desc=f"train x{len(cfgs)}", disable=disable, leave=False) as bar:
+            done = [0] * len(cfgs)
+            while not pending.ready() or not queue.empty():
+                try:
+                    i, step, loss = queue.get(timeout=0.5)
+                except Exception:  # queue.Empty from the manager proxy
+                    continue
+                bar.update(step - done[i])
+                done[i] = step
+                bar.set_postfix(loss=f"{loss:.4f}")
+        return pending.get()
+
+
+def train_best_of(cfg: RunConfig, device: torch.device | None = None, progress: bool | None = None,
+                  echo: Callable[[str], None] = lambda s: None
+                  ) -> tuple[TrainResult, list[dict], list[StatefulLSTM]]:
+    """Train ``train.candidates`` inits (in ``train.workers`` processes on the CPU) and keep the one with
+    the lowest validation MSE (signal.val_seed, never the test seed).
+
+    Returns the kept result, one summary per candidate and every candidate's model (for reporting the
+    spread over inits). With one candidate, or one worker, or a GPU, everything trains in this process.
+    """
+    device = device or select_device(cfg.train.device)
+    seeds = candidate_seeds(cfg)
+    cfgs = [dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, seed=s, candidates=1)) for s in seeds]
+    workers = cfg.train.workers or os.cpu_count() or 1
+    if len(cfgs) == 1 or workers == 1 or device.type != "cpu":
+        results = []
+        for c in cfgs:
+            res = train(c, device=device, progress=progress)
+            results.append({"seed": c.train.seed, "result": res, "history": res.history, "steps": res.steps,
+                            "seconds": res.seconds})
+    else:
+        results = _train_in_workers(cfgs, min(workers, len(cfgs)), progress)
+    summaries = []
+    for r in results:
+        last = r["history"][-1]
+        summaries.append({"seed": r["seed"], "val_mse": last["val_mse"],
+                          "val_per_frequency_mse": last["val_per_frequency_mse"], "steps": r["steps"],
+                          "seconds": r["seconds"]})
+        echo(f"candidate seed {r['seed']}: validation MSE {last['val_mse']:.5f} after {r['steps']} steps, "
+             f"{r['seconds']:.0f} s")
+    best = min(range(len(results)), key=lambda i: summaries[i]["val_mse"])
+    for i, s in enumerate(summaries):
+        s["kept"] = i == best
+    kept = []
+    for c, r in zip(cfgs, results, strict=True):
+        if "result" in r:
+            kept.append(r["result"])
+            continue
+        model = build_model(c).to(device)
+        model.load_state_dict(r["state_dict"])
+        model.eval()
+        optimizer = torch.optim.Adam(model.parameters(), lr=cfg.train.lr)
+        optimizer.load_state_dict(r["optimizer"])
+        kept.append(TrainResult(model=model, optimizer=optimizer, history=r["history"], steps=r["steps"],
+                                seconds=r["seconds"]))
+    return kept[best], summaries, [k.model for k in kept]
