@@ -141,6 +141,14 @@ def cmd_baselines(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from .report import write_report
+
+    path = write_report(args.run_dir)
+    print(f"wrote {path}")
+    return 0
+
+
 # ---------------------------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="freqextract", description=DESCRIPTION,
@@ -207,6 +215,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="RLS initial inverse covariance, P0 = I / regularization (default 0.1)")
     p.add_argument("--constant", action="store_true", help="RLS: also fit a constant (DC) term")
     p.set_defaults(func=cmd_baselines)
+
+    p = sub.add_parser("report", help="rebuild the figures and the self-contained report.html of a run",
+                       description="Redraw the figures of a finished run directory from its files "
+                                   "(metrics.json, predictions.npz, data/test.npz, history.json, "
+                                   "config.toml) and write RUN_DIR/report.html, a single page with "
+                                   "everything embedded.")
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by freqextract run")
+    p.set_defaults(func=cmd_report)
     return parser
 
 

@@ -1,7 +1,9 @@
 """The self-contained HTML report of a run directory (figures embedded as data URIs, no network).
 
-``write_report(run_dir)`` rebuilds figures from the run's files (metrics.json, predictions.npz,
-data/test.npz, history.json, config.toml) and writes ``report.html``; it can be rerun at any time.
+``write_report(run_dir)`` redraws the figures from the run's files (metrics.json, predictions.npz,
+data/test.npz, history.json, config.toml) and writes ``report.html``; it can be rerun at any time
+(``freqextract report RUN_DIR``). Sections of metrics.json that a run does not have (an older run, no
+ablations, no baselines) are left out of the page rather than failing it.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -17,93 +20,388 @@ from . import plots
 from .atomic import write_text
 from .data import load_npz
 from .errors import UserError
+from .evaluate import error_vs_time, phase_track
+
+CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 1180px; margin: 2em auto;
+       padding: 0 1em; color: #222; line-height: 1.45; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { margin-top: 1.8em; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; margin: 0.8em 0 1.2em; font-variant-numeric: tabular-nums; }
+th, td { border: 1px solid #ccc; padding: 3px 10px; text-align: right; }
+th { background: #f3f3f3; } td:first-child, th:first-child { text-align: left; }
+tr.model td { font-weight: 600; background: #fff8e6; }
+.headline { display: flex; flex-wrap: wrap; gap: 1em; margin: 1em 0; }
+.card { border: 1px solid #ddd; border-radius: 6px; padding: 0.6em 1em; min-width: 10em; }
+.card .v { font-size: 1.5em; font-weight: 600; } .card .l { color: #555; font-size: 0.85em; }
+figure { margin: 1.5em 0; } img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { color: #555; font-size: 0.9em; }
+pre { background: #f5f5f5; padding: 1em; overflow-x: auto; font-size: 0.85em; }
+.note { color: #444; max-width: 60em; } .muted { color: #777; }
+"""
 
 
-def _img(path: Path, alt: str) -> str:
+# ---------------------------------------------------------------------------------------------- helpers
+def _esc(v) -> str:
+    return html.escape(str(v))
+
+
+def _num(v, digits: int = 5, signed: bool = False, sci: bool = True) -> str:
+    """Fixed point with ``digits`` decimals; scientific where that would print 0.00000 (and ``sci``)."""
+    if v is None:
+        return "–"
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return _esc(v)
+    sign = "+" if signed else ""
+    if sci and v != 0 and (abs(v) < 10 ** -digits or abs(v) >= 1e6):
+        return f"{v:{sign}.2e}"
+    return f"{v:{sign}.{digits}f}"
+
+
+def _db(v) -> str:
+    return "–" if v is None else f"{v:+.1f}"
+
+
+def _table(head: list[str] | None, rows: list[list], row_class: list[str] | None = None,
+           table_id: str = "") -> str:
+    h = "<tr>" + "".join(f"<th>{_esc(c)}</th>" for c in head) + "</tr>" if head else ""
+    body = []
+    for i, r in enumerate(rows):
+        cls = f' class="{row_class[i]}"' if row_class and row_class[i] else ""
+        body.append(f"<tr{cls}>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>")
+    tid = f' id="{table_id}"' if table_id else ""
+    return f"<table{tid}>{h}{''.join(body)}</table>"
+
+
+def _img(path: Path, caption: str) -> str:
     data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(alt)}"><figcaption>{html.escape(alt)}</figcaption></figure>'
+    return (f'<figure id="fig-{_esc(path.stem)}">'
+            f'<img src="data:image/png;base64,{data}" alt="{_esc(caption)}">'
+            f"<figcaption>{_esc(caption)}</figcaption></figure>")
 
 
-def _fmt(v) -> str:
-    return f"{v:.5f}" if isinstance(v, float) else html.escape(str(v))
+def _freq_head(freqs) -> list[str]:
+    return [f"{f:g} Hz" for f in freqs]
 
 
-def make_figures(run_dir: Path, metrics: dict) -> list[tuple[Path, str]]:
-    """Draw the figures of a run into run_dir/figures; returns (path, caption) pairs."""
-    figs = run_dir / "figures"
-    test = load_npz(run_dir / "data" / "test.npz")
-    with np.load(run_dir / "predictions.npz") as p:
-        out = p["test"]
-    freqs = [float(f) for f in test.frequencies]
-    k2 = 1 if len(freqs) > 1 else 0
-    made = [
-        (plots.graph1(figs / "graph1.png", test.t, test.S, test.targets[k2], out[k2], freqs[k2],
-                      metrics["test"]["per_frequency_mse"][k2]),
-         f"Graph 1: f = {freqs[k2]:g} Hz on the test set: pure target (line), LSTM output (dots), noisy S (grey)"),
-        (plots.graph2(figs / "graph2.png", test.t, test.S, test.targets, out, freqs,
-                      metrics["test"]["per_frequency_mse"]),
-         "Graph 2: every frequency on the test set, each with its MSE over the whole signal"),
-    ]
-    hist_path = run_dir / "history.json"
-    if hist_path.exists():
-        history = json.loads(hist_path.read_text())
-        if history:
-            made.append((plots.training_curve(figs / "training.png", history, freqs),
-                         "Training loss per frequency on the current horizon, and the horizon curriculum"))
-    return made
-
-
-def write_report(run_dir: str | Path) -> Path:
-    run_dir = Path(run_dir)
+# ---------------------------------------------------------------------------------------------- inputs
+def _load_run(run_dir: Path) -> tuple[dict, object, np.ndarray]:
+    """metrics, test signal and test outputs (K, N) of a run directory; one-line errors otherwise."""
+    if not run_dir.exists():
+        raise UserError(f"{run_dir}: no such run directory")
+    if not run_dir.is_dir():
+        raise UserError(f"{run_dir}: not a directory")
     mpath = run_dir / "metrics.json"
     if not mpath.exists():
         raise UserError(f"{run_dir}: no metrics.json (is it a run directory of a finished run?)")
     try:
-        metrics = json.loads(mpath.read_text())
-    except json.JSONDecodeError:
+        metrics = json.loads(mpath.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
         raise UserError(f"{mpath}: not valid JSON") from None
-    figures = make_figures(run_dir, metrics)
-    freqs = metrics["frequencies"]
-    rows = []
-    for name in ("train", "test"):
-        m = metrics[name]
-        rows.append((f"{name} (seed)", m["mse"], *m["per_frequency_mse"]))
-    if "ablation" in metrics:
-        a = metrics["ablation"]
-        rows.append(("test, S zeroed", a["test_mse_S_zeroed"], *a["per_frequency_mse_S_zeroed"]))
-        rows.append(("test, S shuffled in time", a["test_mse_S_shuffled"], *a["per_frequency_mse_S_shuffled"]))
+    if not isinstance(metrics, dict) or not all(
+            isinstance(metrics.get(k), dict) and "mse" in metrics[k] for k in ("train", "test")):
+        raise UserError(f"{mpath}: not a freqextract metrics file (no train/test MSE)")
+    test = load_npz(run_dir / "data" / "test.npz")
+    ppath = run_dir / "predictions.npz"
+    if not ppath.exists():
+        raise UserError(f"{ppath}: file not found (the run's model outputs)")
+    try:
+        with np.load(ppath, allow_pickle=False) as p:
+            out = np.asarray(p["test"], dtype=np.float64)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as e:
+        raise UserError(f"{ppath}: not a readable predictions file ({e.__class__.__name__})") from None
+    if out.shape != test.targets.shape:
+        raise UserError(f"{ppath}: test outputs have shape {out.shape}, the test data {test.targets.shape}")
+    for split in ("train", "test"):
+        per = metrics[split].get("per_frequency_mse")
+        if not isinstance(per, list) or len(per) != test.n_freqs:
+            raise UserError(f"{mpath}: {split}.per_frequency_mse must list {test.n_freqs} values, one per "
+                            "frequency of data/test.npz")
+    if "frequencies" not in metrics:
+        metrics["frequencies"] = [float(f) for f in test.frequencies]
+    return metrics, test, out
+
+
+def make_figures(run_dir: Path, metrics: dict, test=None, out=None) -> list[tuple[Path, str]]:
+    """Draw the figures of a run into run_dir/figures; returns (path, caption) pairs."""
+    if test is None or out is None:
+        metrics, test, out = _load_run(run_dir)
+    figs = run_dir / "figures"
+    freqs = [float(f) for f in test.frequencies]
+    per_mse = metrics["test"]["per_frequency_mse"]
+    k2 = 1 if len(freqs) > 1 else 0
+    made = [
+        (plots.graph1(figs / "graph1.png", test.t, test.S, test.targets[k2], out[k2], freqs[k2], per_mse[k2]),
+         f"Graph 1: f = {freqs[k2]:g} Hz on the test set. Pure target (blue line), LSTM output (orange "
+         "dots), noisy input S (grey). Top: the whole signal (shaded: the zooms); bottom: its first and "
+         "last periods."),
+        (plots.graph2(figs / "graph2.png", test.t, test.S, test.targets, out, freqs, per_mse),
+         "Graph 2: every frequency on the test set, each panel with its MSE over the whole signal."),
+    ]
+    hist_path = run_dir / "history.json"
+    if hist_path.exists():
+        try:
+            history = json.loads(hist_path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise UserError(f"{hist_path}: not valid JSON") from None
+        keys = ("step", "horizon", "per_frequency_loss")
+        if isinstance(history, list) and history and all(isinstance(h, dict) and all(k in h for k in keys)
+                                                          for h in history):
+            made.append((plots.training_curve(figs / "training.png", history, freqs),
+                         "Training: loss per frequency on the current horizon, validation MSE over the whole "
+                         "signal (validation seed), and the horizon curriculum with its learning rate."))
+    evt = metrics.get("error_vs_time") or error_vs_time(out, test.targets, test.fs)
+    track = phase_track(out, test.targets, freqs, test.fs)
+    made += [
+        (plots.error_vs_time(figs / "error_time.png", evt, track, freqs),
+         "Error against time since the reset (top) and the phase error of the output (bottom): the warm-up "
+         "after t = 0 and any drift of the oscillator over the signal. A half-period error reads as ±180°."),
+        (plots.error_histogram(figs / "error_hist.png", out - test.targets, freqs),
+         "Distribution of the error (output − target) on the test set, per frequency, log count."),
+        (plots.psd(figs / "psd.png", test.S, test.targets, out, test.fs, freqs),
+         "Welch power spectral density of the input S, the target and the LSTM output, per selected "
+         "frequency (dotted: the target frequency)."),
+    ]
+    return made
+
+
+# ---------------------------------------------------------------------------------------------- sections
+def _mse_table(metrics: dict, freqs) -> str:
+    rows, cls = [], []
+
+    def add(label, total, per, c=""):
+        rows.append([_esc(label), _num(total), *(_num(v) for v in per)])
+        cls.append(c)
+
+    tr, te = metrics["train"], metrics["test"]
+    seeds = metrics.get("data_seeds") or {}
+
+    def seed(split):
+        return f"{split} (noise seed {seeds[split]})" if seeds.get(split) is not None else split
+
+    add(seed("train"), tr["mse"], tr["per_frequency_mse"])
+    add(seed("test"), te["mse"], te["per_frequency_mse"], "model")
+    ms = metrics.get("multi_seed")
+    if ms and ms.get("mse"):
+        per = [p.get("mean") for p in ms.get("per_frequency", [])]
+        add(f"test, mean over {len(ms['mse'])} noise seeds", ms.get("mean"), per)
+    a = metrics.get("ablation")
+    if a:
+        add("test, S zeroed", a["test_mse_S_zeroed"], a.get("per_frequency_mse_S_zeroed", []))
+        add("test, S shuffled in time", a["test_mse_S_shuffled"], a.get("per_frequency_mse_S_shuffled", []))
     z = metrics.get("baseline_zero_output")
-    if z:
-        rows.append(("zero output (reference)", z["mse"], *z["per_frequency_mse"]))
-    head = "".join(f"<th>{f:g} Hz</th>" for f in freqs)
-    body = "".join("<tr>" + "".join(f"<td>{_fmt(v)}</td>" for v in r) + "</tr>" for r in rows)
-    config = (run_dir / "config.toml").read_text() if (run_dir / "config.toml").exists() else ""
-    training = metrics.get("training", {})
-    page = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>freqextract run: {html.escape(run_dir.name)}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; max-width: 1180px; margin: 2em auto; color: #222; }}
-table {{ border-collapse: collapse; margin: 1em 0; }}
-th, td {{ border: 1px solid #ccc; padding: 4px 10px; text-align: right; }}
-td:first-child, th:first-child {{ text-align: left; }}
-figure {{ margin: 1.5em 0; }} img {{ max-width: 100%; }}
-figcaption {{ color: #555; font-size: 0.9em; }}
-pre {{ background: #f5f5f5; padding: 1em; overflow-x: auto; }}
-</style></head><body>
-<h1>freqextract run <code>{html.escape(run_dir.name)}</code></h1>
-<p>Scenario <b>{html.escape(str(metrics.get("scenario")))}</b>. Test MSE over all {len(freqs)} × N rows:
-<b id="test-mse">{metrics["test"]["mse"]:.5f}</b>; train MSE {metrics["train"]["mse"]:.5f}.
-Trained {training.get("steps", "?")} steps in {training.get("seconds", float("nan")):.1f} s on {html.escape(str(training.get("device", "?")))}.</p>
+    if isinstance(z, dict):
+        add("zero output (reference)", z["mse"], z["per_frequency_mse"])
+    mix = metrics.get("input_mixture")
+    if mix:
+        add("input mixture S as the estimate", mix["mse"], mix["per_frequency_mse"])
+    gap = metrics.get("generalization_gap")
+    rel = metrics.get("generalization_gap_relative")
+    note = ""
+    if gap is not None:
+        per_gap = metrics.get("per_frequency_generalization_gap")
+        if per_gap:
+            add("generalization gap (test − train)", gap, per_gap)
+            cls[-1] = ""
+            rows[-1][1:] = [_num(gap, signed=True), *(_num(v, signed=True) for v in per_gap)]
+        note = (f"<p>Generalization gap (test − train): <b id='gap'>{_num(gap, signed=True)}</b>"
+                + (f" ({100 * rel:+.1f} % of the train MSE)" if rel is not None else "")
+                + ". Generalization holds when the test MSE is close to the train MSE.</p>")
+    return _table(["MSE", "all rows", *_freq_head(freqs)], rows, cls, "mse-table") + note
+
+
+def _quality_table(metrics: dict, freqs) -> str:
+    te = metrics["test"]
+    if "r2" not in te:
+        return ""
+    imp = (metrics.get("improvement") or {}).get("over_input_mixture") or {}
+    drift = {d["frequency_hz"]: d for d in (metrics.get("phase_drift") or {}).get("per_frequency", [])}
+    evt = metrics.get("error_vs_time") or {}
+    settle = evt.get("per_frequency_settle_time_s")
+    rows = [
+        ["R²", _num(te["r2"], 4), *(_num(v, 4) for v in te["per_frequency_r2"])],
+        ["Pearson r", _num(te["pearson_r"], 4), *(_num(v, 4) for v in te["per_frequency_pearson_r"])],
+        ["SNR of the output (dB)", _db(te["snr_db"]), *(_db(v) for v in te["per_frequency_snr_db"])],
+    ]
+    if imp:
+        rows.append(["improvement over the input S (dB)", _db(imp.get("db")),
+                     *(_db(v) for v in imp.get("per_frequency_db", []))])
+    if drift:
+        def dcol(key, fmt):
+            return [fmt(drift.get(float(f), {}).get(key)) for f in freqs]
+
+        def deg(v):
+            return _num(v, 1, True, sci=False)
+
+        def absdeg(v):
+            return _num(v, 1, sci=False)
+
+        rows += [
+            ["phase error at the start (°)", "", *dcol("phase_error_start_deg", deg)],
+            ["phase error at the end (°)", "", *dcol("phase_error_end_deg", deg)],
+            ["largest |phase error| (°)", "", *dcol("max_abs_phase_error_deg", absdeg)],
+            ["frequency error (mHz)", "",
+             *dcol("frequency_error_hz", lambda v: "–" if v is None else f"{1000 * v:+.2f}")],
+            ["amplitude ratio at the end", "", *dcol("amplitude_ratio_end", lambda v: _num(v, 3))],
+        ]
+    if settle:
+        rows.append([f"settled after (s; MSE < {evt.get('settle_threshold', 0.01):g} per "
+                     f"{evt.get('settle_block_seconds', 0.1):g} s from then on)", "",
+                     *("never" if v is None else f"{v:g}" for v in settle)])
+    rows = [[_esc(r[0]), *r[1:]] for r in rows]
+    return ("<h3>Quality of the test outputs</h3>"
+            + _table(["metric", "all rows", *_freq_head(freqs)], rows, table_id="quality-table")
+            + "<p class='note'>SNR = 10 log10(Σ target² / Σ error²). Improvement over S: the same, "
+              "relative to using the mixture S itself as the estimate of every component. Phase and "
+              "frequency error: a least-squares fit of a sinusoid at the known frequency in sliding "
+              "one-period windows of output and target; the frequency error is the slope of the phase "
+              "error over the signal; “–” where the output does not oscillate (amplitude below a tenth of "
+              "the target's), and the end value is the last window where it does.</p>")
+
+
+def _multi_seed_section(metrics: dict, freqs) -> str:
+    ms = metrics.get("multi_seed")
+    if not ms or not ms.get("mse"):
+        return ""
+    ci = ms.get("ci95")
+    head = (f"<p>Test MSE on {len(ms['mse'])} noise seeds ({ms['seeds'][0]}..{ms['seeds'][-1]}): mean "
+            f"<b id='multi-seed-mean'>{_num(ms['mean'])}</b>"
+            + (f", 95% confidence interval {_num(ci[0])} to {_num(ci[1])} (t-distribution, "
+               f"{len(ms['mse']) - 1} degrees of freedom)" if ci else "") + ".</p>")
+    rows = [[_esc(s), _num(m), *(_num(v) for v in per)]
+            for s, m, per in zip(ms["seeds"], ms["mse"], ms["per_frequency_mse"], strict=True)]
+    per = ms.get("per_frequency", [])
+    if ci:
+        rows.append(["mean", _num(ms["mean"]), *(_num(p.get("mean")) for p in per)])
+        rows.append(["95% CI", f"{_num(ci[0])} – {_num(ci[1])}",
+                     *(f"{_num(p['ci95'][0])} – {_num(p['ci95'][1])}" if p.get("ci95") else "–"
+                       for p in per)])
+    return ("<h2>Test MSE across noise seeds</h2>" + head
+            + _table(["noise seed", "all rows", *_freq_head(freqs)], rows, table_id="multi-seed-table"))
+
+
+def _baselines_section(metrics: dict, freqs) -> str:
+    base = metrics.get("baselines")
+    if not base:
+        return ""
+    imp = (metrics.get("improvement") or {}).get("over_baselines") or {}
+    te = metrics["test"]
+    rows = [["LSTM (this run)", _num(te["mse"]), _db(te.get("snr_db")), _num(te.get("r2"), 4), "",
+             *(_num(v) for v in te["per_frequency_mse"])]]
+    for name, b in base.items():
+        rows.append([_esc(name), _num(b["mse"]), _db(b.get("snr_db")), _num(b.get("r2"), 4),
+                     _db((imp.get(name) or {}).get("db")), *(_num(v) for v in b["per_frequency_mse"])])
+    return ("<h2>Comparison with the baselines</h2>"
+            + _table(["estimator", "MSE", "SNR (dB)", "R²", "LSTM better by (dB)",
+                      *(f"MSE {h}" for h in _freq_head(freqs))], rows, ["model"] + [""] * len(base),
+                     "baselines-table")
+            + "<p class='note'>Same test signal and metrics for every estimator. “LSTM better by” = "
+              "10 log10(MSE of the baseline / MSE of the LSTM).</p>")
+
+
+def _ablation_text(metrics: dict) -> str:
+    a = metrics.get("ablation")
+    if not a:
+        return ""
+    te = metrics["test"]["mse"]
+    spec = metrics.get("scenario") == "spec"
+    why = ("Under the spec scenario S is i.i.d. noise that carries no information about the targets, so a "
+           "model that wins must be a clock started at the reset. " if spec else "")
+    return (f"<h2>Ablation: does the model use S?</h2><p class='note'>{why}With S shuffled in time (same "
+            f"values, order destroyed) the test MSE is <b id='ablation-shuffled'>"
+            f"{_num(a['test_mse_S_shuffled'])}</b>, "
+            f"with S replaced by zeros <b>{_num(a['test_mse_S_zeroed'])}</b>, against "
+            f"{_num(te)} with the real S. Equal numbers mean the output does not depend on the order of S; a "
+            "large increase means the model reads S.</p>")
+
+
+def _training_text(metrics: dict) -> str:
+    tr = metrics.get("training") or {}
+    if not tr:
+        return ""
+    rows = [["optimiser steps", _esc(tr.get("steps", "?"))],
+            ["training time (s)", _num(tr.get("seconds"), 1, sci=False)],
+            ["device", _esc(tr.get("device", "?"))],
+            ["final training loss", _num(tr.get("final_loss"))],
+            ["training seconds from which the validation MSE stayed ≤ 0.005 (each frequency ≤ 0.01)",
+             "not reached" if tr.get("seconds_to_target") is None
+             else _num(tr.get("seconds_to_target"), 1, sci=False)],
+            ["peak memory (MiB)", _num(tr.get("peak_rss_mib"), 0, sci=False)]]
+    v = metrics.get("versions") or {}
+    if v:
+        rows.append(["versions", _esc(", ".join(f"{k} {x}" for k, x in v.items()))])
+    page = "<h2>Training</h2>" + _table(None, rows, table_id="training-table")
+    cands = [c for c in tr.get("candidates") or [] if isinstance(c, dict)]
+    if len(cands) > 1:
+        crows = [[_esc(c.get("seed", "?")), _esc(c.get("steps", "?")), _num(c.get("seconds"), 0, sci=False),
+                  _num(c.get("val_mse")), _num(c.get("test_mse")), "kept" if c.get("kept") else ""]
+                 for c in cands]
+        page += ("<p class='note'>Independent initialisations trained side by side; the one with the lowest "
+                 "validation MSE (validation seed, never the test seed) is the model of this run. Their test "
+                 "MSE shows the spread over inits.</p>"
+                 + _table(["init seed", "steps", "seconds", "validation MSE", "test MSE", ""], crows,
+                          ["model" if c.get("kept") else "" for c in cands], "candidates-table"))
+    return page
+
+
+# ---------------------------------------------------------------------------------------------- page
+def render(run_dir: Path, metrics: dict, figures: list[tuple[Path, str]], config: str) -> str:
+    freqs = metrics["frequencies"]
+    te, tr = metrics["test"], metrics["train"]
+    ms = metrics.get("multi_seed") or {}
+    cards = [
+        ("test MSE (all rows)", f"<span id='test-mse'>{te['mse']:.5f}</span>"),
+        ("train MSE", f"{tr['mse']:.5f}"),
+    ]
+    if ms.get("ci95"):
+        cards.append((f"test MSE, {len(ms['mse'])} seeds (95% CI)",
+                      f"{ms['mean']:.5f} <span class='muted' style='font-size:0.6em'>"
+                      f"± {ms['ci95_halfwidth']:.5f}</span>"))
+    if te.get("snr_db") is not None:
+        cards.append(("test SNR", f"{te['snr_db']:.1f} dB"))
+    if te.get("r2") is not None:
+        cards.append(("test R²", f"{te['r2']:.4f}"))
+    if "ablation" in metrics:
+        cards.append(("test MSE, S shuffled", f"{metrics['ablation']['test_mse_S_shuffled']:.5f}"))
+    card_html = "".join(f"<div class='card'><div class='v'>{v}</div><div class='l'>{_esc(label)}</div></div>"
+                        for label, v in cards)
+    files = [n for n in ("metrics.json", "test_predictions.csv", "predictions.npz", "history.json",
+                         "config.toml", "checkpoints/final.pt", "data/train.npz", "data/test.npz")
+             if (run_dir / n).exists()]
+    file_links = ", ".join(f"<a href='{_esc(n)}'><code>{_esc(n)}</code></a>" for n in files)
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>freqextract run: {_esc(run_dir.name)}</title>
+<style>{CSS}</style></head><body>
+<h1>freqextract run <code>{_esc(run_dir.name)}</code></h1>
+<p>Scenario <b>{_esc(metrics.get("scenario", "?"))}</b>, frequencies {", ".join(f"{f:g}" for f in freqs)} Hz.
+A stateful LSTM reads one sample of S and the one-hot selector per step, its (h, c) state carried from the
+reset at t = 0, and outputs the selected pure sine. MSE is over every row of the
+{len(freqs)}-frequency table.</p>
+<div class="headline">{card_html}</div>
 <h2>Mean squared error</h2>
-<table><tr><th>data</th><th>all rows</th>{head}</tr>{body}</table>
-<p>Under the spec scenario S carries no information about the targets: a model that wins is a clock started at the
-reset. If the S-zeroed and S-shuffled rows match the test row, the model does not rely on S.</p>
+{_mse_table(metrics, freqs)}
+{_quality_table(metrics, freqs)}
+{_multi_seed_section(metrics, freqs)}
+{_ablation_text(metrics)}
+{_baselines_section(metrics, freqs)}
 <h2>Figures</h2>
 {"".join(_img(p, cap) for p, cap in figures)}
+{_training_text(metrics)}
 <h2>Configuration</h2>
-<pre>{html.escape(config)}</pre>
+<pre>{_esc(config)}</pre>
+<p class="muted">Files of this run: {file_links}.</p>
 </body></html>
 """
-    out = run_dir / "report.html"
-    write_text(out, page)
-    return out
+
+
+def write_report(run_dir: str | Path) -> Path:
+    """Redraw the figures and write ``run_dir/report.html``; returns its path."""
+    run_dir = Path(run_dir)
+    metrics, test, out = _load_run(run_dir)
+    figures = make_figures(run_dir, metrics, test, out)
+    cpath = run_dir / "config.toml"
+    config = cpath.read_text(encoding="utf-8", errors="replace") if cpath.exists() else "(no config.toml)"
+    path = run_dir / "report.html"
+    write_text(path, render(run_dir, metrics, figures, config))
+    return path
