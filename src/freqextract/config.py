@@ -104,6 +104,7 @@ class EvalConfig:
     """What the evaluation computes besides MSE on the train and test seeds."""
 
     ablations: bool = True
+    baselines: bool = True  # run the classical baselines (baselines.py) on the test signal beside the model
     shuffle_seed: int = 12345
 
 

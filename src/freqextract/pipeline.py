@@ -8,7 +8,8 @@
       history.json           training curve
       metrics.json           {"train": {...}, "test": {...}, "ablation": {...}, ...}
       predictions.npz        outputs of the model on train and test, (K, N) each
-      figures/*.png          graphs 1 and 2, training curve
+      test_predictions.csv   the K*N-row test table (t, S, C1..CK, target) plus output and error
+      figures/*.png          graphs 1 and 2, training curves, error histogram, error vs time, PSD
       report.html            self-contained report (figures embedded)
 """
 
@@ -26,9 +27,21 @@ from .atomic import atomic_path, write_json, write_text
 from .config import RunConfig, dumps
 from .data import load_signal, save_npz
 from .errors import UserError
-from .evaluate import ablations, evaluate_signal, mse, predict
+from .evaluate import (
+    ablations,
+    error_vs_time,
+    evaluate_signal,
+    improvement,
+    input_mixture_estimate,
+    mse,
+    multi_seed,
+    phase_drift,
+    predict,
+    signal_metrics,
+    write_rows_csv,
+)
 from .signals import generate
-from .train import select_device, train_best_of
+from .train import configure_threads, select_device, train_best_of
 
 
 def default_run_dir(cfg: RunConfig) -> Path:
@@ -77,7 +90,12 @@ def run(cfg: RunConfig, out_dir: str | Path | None = None, overwrite: bool = Fal
     model = result.model
     for c, m in zip(candidates, candidate_models, strict=True):  # the spread over inits, not only the kept one
         c["test_mse"] = evaluate_signal(m, test_sig, device)[0]["mse"]
-    metrics, outputs = evaluate_all(model, cfg, train_sig, test_sig, device)
+    baselines = None
+    if cfg.eval.baselines:
+        from .baselines import run_all
+
+        baselines = run_all(test_sig)
+    metrics, outputs = evaluate_all(model, cfg, train_sig, test_sig, device, baselines=baselines)
     metrics["training"] = {"steps": result.steps, "seconds": train_wall, "device": str(device),
                            "final_loss": result.history[-1]["loss"] if result.history else None,
                            "seconds_to_target": time_to_target(result.history),
@@ -87,6 +105,7 @@ def run(cfg: RunConfig, out_dir: str | Path | None = None, overwrite: bool = Fal
     metrics["versions"] = checkpoint.versions()
     with atomic_path(run_dir / "predictions.npz", suffix=".npz") as tmp:
         np.savez(tmp, train=outputs["train"], test=outputs["test"], frequencies=train_sig.frequencies)
+    write_rows_csv(run_dir / "test_predictions.csv", test_sig, outputs["test"])
     write_json(run_dir / "metrics.json", metrics)
 
     from .report import write_report
@@ -106,34 +125,86 @@ def time_to_target(history: list[dict], overall: float = 0.005, each: float = 0.
     return since
 
 
-def evaluate_all(model, cfg: RunConfig, train_sig, test_sig, device) -> tuple[dict, dict]:
-    """metrics.json content and the (K, N) outputs on train and test."""
+def evaluate_all(model, cfg: RunConfig, train_sig, test_sig, device,
+                 baselines: dict[str, np.ndarray] | None = None, seeds=None) -> tuple[dict, dict]:
+    """metrics.json content and the (K, N) outputs on train and test.
+
+    ``baselines``: optional extra estimators on the test signal, ``{name: outputs (K, N)}`` (e.g. from
+    ``freqextract.baselines.run_all(test_sig)``); each gets the same metrics as the model, and the model's
+    improvement over each is reported. ``seeds``: the noise seeds of the multi-seed evaluation (default:
+    ten seeds from ``signal.test_seed``, i.e. 2..11).
+    """
+    configure_threads(cfg.train.threads)  # as in training; a parent of training workers has not set it yet
     train_m, train_out = evaluate_signal(model, train_sig, device)
     test_m, test_out = evaluate_signal(model, test_sig, device)
+    gap_k = [b - a for a, b in zip(train_m["per_frequency_mse"], test_m["per_frequency_mse"], strict=True)]
+    mixture = signal_metrics(input_mixture_estimate(test_sig), test_sig.targets)
     metrics = {
         "scenario": cfg.signal.scenario,
         "frequencies": [float(f) for f in test_sig.frequencies],
+        "data_seeds": {"train": train_sig.meta.get("seed"), "test": test_sig.meta.get("seed")},
         "train": train_m, "test": test_m,
         "generalization_gap": test_m["mse"] - train_m["mse"],
+        "generalization_gap_relative": ((test_m["mse"] - train_m["mse"]) / train_m["mse"]
+                                        if train_m["mse"] > 0 else None),
+        "per_frequency_generalization_gap": gap_k,
         "baseline_zero_output": mse(np.zeros_like(test_sig.targets), test_sig.targets),
+        "input_mixture": mixture,
+        "improvement": {"over_input_mixture": improvement(test_m, mixture)},
+        "error_vs_time": error_vs_time(test_out, test_sig.targets, test_sig.fs),
+        "phase_drift": phase_drift(test_out, test_sig.targets, test_sig.frequencies, test_sig.fs),
     }
+    if baselines:
+        metrics["baselines"] = {}
+        metrics["improvement"]["over_baselines"] = {}
+        for name, out in baselines.items():
+            out = np.asarray(out, dtype=np.float64)
+            if out.shape != test_sig.targets.shape:
+                raise ValueError(f"baseline {name!r}: outputs {out.shape}, expected {test_sig.targets.shape}")
+            metrics["baselines"][name] = signal_metrics(out, test_sig.targets)
+            metrics["improvement"]["over_baselines"][name] = improvement(test_m, metrics["baselines"][name])
+    t0 = time.perf_counter()
+    seeds = range(cfg.signal.test_seed, cfg.signal.test_seed + 10) if seeds is None else seeds
+    metrics["multi_seed"] = multi_seed(model, cfg.signal, seeds, device)
+    metrics["multi_seed"]["seconds"] = time.perf_counter() - t0
     if cfg.eval.ablations:
         metrics["ablation"] = ablations(model, test_sig, cfg.eval.shuffle_seed, device)
     return metrics, {"train": train_out, "test": test_out}
 
 
 def summary(metrics: dict) -> str:
-    f = metrics["frequencies"]
-    lines = [f"{'':>10} {'all':>9} " + " ".join(f"{x:>7g}Hz" for x in f)]
-    for name in ("train", "test"):
-        m = metrics[name]
-        lines.append(f"{name + ' MSE':>10} {m['mse']:9.5f} " + " ".join(f"{v:9.5f}" for v in m["per_frequency_mse"]))
+    """A plain-text table of the headline numbers (MSE all rows and per frequency), for the terminal."""
+    rows: list[tuple[str, float, list]] = [(name, metrics[name]["mse"], metrics[name]["per_frequency_mse"])
+                                          for name in ("train", "test")]
+    ms = metrics.get("multi_seed")
+    if ms and ms.get("n", 0) >= 2:
+        rows.append((f"{ms['n']} seeds mean", ms["mean"], [p["mean"] for p in ms["per_frequency"]]))
     if "ablation" in metrics:
         a = metrics["ablation"]
-        lines.append(f"{'S zeroed':>10} {a['test_mse_S_zeroed']:9.5f} "
-                     + " ".join(f"{v:9.5f}" for v in a["per_frequency_mse_S_zeroed"]))
-        lines.append(f"{'S shuffled':>10} {a['test_mse_S_shuffled']:9.5f} "
-                     + " ".join(f"{v:9.5f}" for v in a["per_frequency_mse_S_shuffled"]))
+        rows.append(("S zeroed", a["test_mse_S_zeroed"], a["per_frequency_mse_S_zeroed"]))
+        rows.append(("S shuffled", a["test_mse_S_shuffled"], a["per_frequency_mse_S_shuffled"]))
+    rows += [(name, m["mse"], m["per_frequency_mse"]) for name, m in metrics.get("baselines", {}).items()]
+    width = max(len(r[0]) for r in rows)
+
+    def cell(v) -> str:
+        return f"{v:9.5f}" if isinstance(v, float) else f"{'-':>9}"
+
+    head = " ".join(f"{f'{x:g} Hz':>9}" for x in metrics["frequencies"])
+    lines = [f"{'MSE':>{width}} {'all rows':>9} {head}"]
+    lines += [f"{label:>{width}} {cell(total)} " + " ".join(map(cell, per)) for label, total, per in rows]
+    if ms and ms.get("ci95"):
+        lo, hi = ms["ci95"]
+        lines.append(f"test MSE over seeds {ms['seeds'][0]}..{ms['seeds'][-1]}: {ms['mean']:.5f} "
+                     f"(95% CI {lo:.5f} to {hi:.5f})")
+    if "generalization_gap" in metrics:
+        rel = metrics.get("generalization_gap_relative")
+        lines.append(f"generalization gap (test - train): {metrics['generalization_gap']:+.5f}"
+                     + (f" ({100 * rel:+.1f} %)" if rel is not None else ""))
+    test = metrics["test"]
+    if test.get("snr_db") is not None:
+        imp = metrics.get("improvement", {}).get("over_input_mixture", {}).get("db")
+        lines.append(f"test SNR {test['snr_db']:.1f} dB, R^2 {test['r2']:.4f}"
+                     + (f", {imp:+.1f} dB over the input mixture S" if imp is not None else ""))
     return "\n".join(lines)
 
 
