@@ -34,9 +34,13 @@ def _add_config_args(p: argparse.ArgumentParser) -> None:
                    help="override one config value, e.g. --set train.seed=3 (repeatable)")
 
 
-def _progress_args(p: argparse.ArgumentParser) -> None:
+def _run_dir_args(p: argparse.ArgumentParser) -> None:
+    """The options of the commands that train into a run directory."""
+    _add_config_args(p)
     p.add_argument("--device", help="cpu, cuda[:N] or mps (default: config train.device, 'auto')")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--out", metavar="DIR", help="run directory (default: runs/<scenario>-<timestamp>)")
+    p.add_argument("--overwrite", action="store_true", help="replace the results of an existing run directory")
 
 
 def _load_cfg(args):
@@ -170,18 +174,12 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Generate the train and test signals, train, evaluate (with the S "
                                    "ablations), and write a run directory: config.toml, metrics.json, "
                                    "checkpoints/, figures/, report.html.")
-    _add_config_args(p)
-    _progress_args(p)
-    p.add_argument("--out", metavar="DIR", help="run directory (default: runs/<scenario>-<timestamp>)")
-    p.add_argument("--overwrite", action="store_true", help="replace the results of an existing run directory")
+    _run_dir_args(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("train", help="train only: writes config.toml, history and checkpoints/final.pt",
                        description="Train a model and write its run directory without evaluating it.")
-    _add_config_args(p)
-    _progress_args(p)
-    p.add_argument("--out", metavar="DIR", help="run directory (default: runs/<scenario>-<timestamp>)")
-    p.add_argument("--overwrite", action="store_true", help="replace the results of an existing run directory")
+    _run_dir_args(p)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="metrics of a saved model on any SPEC-format NPZ (or table CSV)",

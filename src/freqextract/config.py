@@ -198,6 +198,12 @@ def to_dict(cfg: RunConfig) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------- validation
+def _at_least(section: str, obj, name: str, low: int) -> None:
+    value = getattr(obj, name)
+    if value < low:
+        raise UserError(f"{section}.{name}: must be >= {low}, got {value}")
+
+
 def validate(cfg: RunConfig, signal_only: bool = False) -> None:
     """Range and consistency checks; raises UserError naming the first bad field."""
     s = cfg.signal
@@ -242,12 +248,9 @@ def validate(cfg: RunConfig, signal_only: bool = False) -> None:
         return
 
     m = cfg.model
-    if m.hidden_size < 1:
-        raise UserError(f"model.hidden_size: must be >= 1, got {m.hidden_size}")
-    if m.num_layers < 1:
-        raise UserError(f"model.num_layers: must be >= 1, got {m.num_layers}")
-    if m.seq_len < 1:
-        raise UserError(f"model.seq_len: must be >= 1, got {m.seq_len}")
+    _at_least("model", m, "hidden_size", 1)
+    _at_least("model", m, "num_layers", 1)
+    _at_least("model", m, "seq_len", 1)
     if m.window_state not in ("carry", "reset"):
         raise UserError(f"model.window_state: must be 'carry' or 'reset', got {m.window_state!r}")
     if m.init not in ("forget-bias", "chrono", "default"):
@@ -256,8 +259,7 @@ def validate(cfg: RunConfig, signal_only: bool = False) -> None:
         raise UserError(f"model.chrono_tmax: must be > 2 samples, got {m.chrono_tmax:g}")
 
     t = cfg.train
-    if t.seed < 0:
-        raise UserError(f"train.seed: must be >= 0, got {t.seed}")
+    _at_least("train", t, "seed", 0)
     if t.lr <= 0:
         raise UserError(f"train.lr: must be > 0, got {t.lr:g}")
     if not 0 < t.lr_floor <= 1:
@@ -280,22 +282,16 @@ def validate(cfg: RunConfig, signal_only: bool = False) -> None:
         raise UserError(f"train.focus: must be >= 0, got {t.focus:g}")
     if m.seq_len > 1 and (t.warmup_horizon % m.seq_len or s.n_samples % m.seq_len):
         raise UserError(f"model.seq_len: {m.seq_len} must divide train.warmup_horizon and the signal length")
-    if t.tbptt < 0:
-        raise UserError(f"train.tbptt: must be >= 0, got {t.tbptt}")
+    _at_least("train", t, "tbptt", 0)
     if t.clip <= 0:
         raise UserError(f"train.clip: must be > 0, got {t.clip:g}")
-    if t.realisations < 1:
-        raise UserError(f"train.realisations: must be >= 1, got {t.realisations}")
+    _at_least("train", t, "realisations", 1)
     if t.device not in ("auto", "cpu", "cuda", "mps") and not t.device.startswith("cuda:"):
         raise UserError(f"train.device: must be auto, cpu, cuda[:N] or mps, got {t.device!r}")
-    if t.candidates < 1:
-        raise UserError(f"train.candidates: must be >= 1, got {t.candidates}")
-    if t.workers < 0:
-        raise UserError(f"train.workers: must be >= 0, got {t.workers}")
-    if t.threads < 0:
-        raise UserError(f"train.threads: must be >= 0, got {t.threads}")
-    if t.log_every < 1:
-        raise UserError(f"train.log_every: must be >= 1, got {t.log_every}")
+    _at_least("train", t, "candidates", 1)
+    _at_least("train", t, "workers", 0)
+    _at_least("train", t, "threads", 0)
+    _at_least("train", t, "log_every", 1)
 
 
 # ---------------------------------------------------------------------------------------------- files

@@ -213,6 +213,7 @@ def evaluate_checkpoint(ckpt_path: str | Path, data_path: str | Path, device: st
     """Metrics of a saved model on any SPEC-format file; the file's frequencies must match the model's."""
     dev = select_device(device)
     model, cfg, ckpt = checkpoint.load_model(ckpt_path, dev)
+    configure_threads(cfg.train.threads)
     sig = load_signal(data_path)
     want = np.asarray(cfg.signal.frequencies, dtype=np.float64)
     if sig.frequencies.shape != want.shape or not np.allclose(sig.frequencies, want):
