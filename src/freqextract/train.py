@@ -322,7 +322,10 @@ def _train_in_workers(cfgs: list[RunConfig], workers: int, progress: bool | None
                 bar.update(step - done[i])
                 done[i] = step
                 bar.set_postfix(loss=f"{loss:.4f}")
-        return pending.get()
+        results = pending.get()
+        pool.close()  # let the workers exit cleanly (terminating them leaks their semaphores)
+        pool.join()
+        return results
 
 
 def train_best_of(cfg: RunConfig, device: torch.device | None = None, progress: bool | None = None,
