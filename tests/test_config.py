@@ -321,7 +321,8 @@ def test_every_validated_field_is_covered():
     must = {"signal.scenario", "signal.fs", "signal.duration", "signal.frequencies", "signal.amplitude",
             "signal.phase_scale", "signal.noise_sigma", "signal.train_seed", "signal.test_seed",
             "model.hidden_size", "model.num_layers", "model.seq_len", "model.window_state", "model.init",
-            "model.chrono_tmax", "train.seed", "train.lr", "train.lr_floor", "train.warmup_horizon", "train.warmup_steps",
+            "model.chrono_tmax", "train.seed", "train.lr", "train.lr_floor", "train.warmup_horizon",
+            "train.warmup_steps",
             "train.growth_steps", "train.final_steps", "train.focus", "train.tbptt", "train.clip",
             "train.realisations", "train.device", "train.log_every", "eval.ablations"}
     assert must <= named

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from freqextract.config import load
-from freqextract.train import candidate_seeds, focus_loss, schedule, select_device, train_best_of
+from freqextract.train import Curriculum, candidate_seeds, focus_loss, schedule, select_device, train_best_of
 
 
 @settings(max_examples=40, deadline=None)
@@ -33,7 +33,8 @@ def test_gates_hold_the_plan_back_but_within_bounds(loss, extra, growth):
     """Losses above the warm-up gate extend the warm-up; above the growth gate they slow the growth,
     never past max_steps."""
     cfg = load(None, ["train.warmup_steps=20", "train.growth_steps=50", "train.final_steps=5",
-                      "train.warmup_extra=40", "train.growth_max_factor=2.0", "train.loss_ema=0"])
+                      "train.warmup_extra=40", "train.growth_max_factor=2.0", "train.loss_ema=0",
+                      "train.restart_gate=0"])
     plan = schedule(cfg, losses=[loss] * 4)
     phases = [p for p, _, _ in plan]
     assert phases.count("warm-up") == 20 + extra
@@ -42,6 +43,34 @@ def test_gates_hold_the_plan_back_but_within_bounds(loss, extra, growth):
     assert plan[-1][1] == 10_000
     lrs = [r for _, _, r in plan]
     assert all(b <= a * (1 + 1e-12) for a, b in zip(lrs, lrs[1:], strict=False))
+
+
+@pytest.mark.parametrize("loss, restarts", [(0.01, 0), (0.05, 2), (0.3, 2)])
+def test_a_warm_up_that_leaves_a_frequency_behind_starts_over(loss, restarts):
+    """A frequency still above restart_gate when the warm-up ends asks for a fresh init and a new warm-up,
+    at most max_restarts times; then training goes on whatever the loss."""
+    cfg = load(None, ["train.warmup_steps=20", "train.growth_steps=10", "train.final_steps=5",
+                      "train.warmup_extra=15", "train.loss_ema=0", "train.restart_gate=0.05", "train.max_restarts=2",
+                      "train.growth_gate=0"])
+    cur = Curriculum(cfg)
+    requests = []
+    while cur.next() is not None:
+        cur.update([0.001, 0.001, loss, 0.001])
+        if cur.restart_pending:
+            requests.append(cur.step)
+            cur.restart_pending = False
+    assert cur.restarts == restarts and len(requests) == restarts
+    assert requests == [35 * (i + 1) for i in range(restarts)], "each warm-up runs its full length first"
+    assert cur.step == 35 * (restarts + 1) + 10 + 5 <= cfg.train.max_steps
+
+
+def test_growth_lr_power_sets_how_fast_the_lr_falls_with_the_horizon():
+    for power in (0.0, 0.5, 1.0):
+        cfg = load(None, ["train.warmup_steps=5", "train.growth_steps=20", "train.final_steps=1",
+                          "train.lr=0.01", "train.lr_floor=0.1", f"train.growth_lr_power={power}"])
+        growth = [(h, lr) for phase, h, lr in schedule(cfg) if phase == "growth"]
+        for h, lr in growth:
+            assert lr == pytest.approx(1e-3 * (1000 / h) ** power)
 
 
 def test_schedule_windows_tile_the_horizon_for_sequence_models():

@@ -61,11 +61,14 @@ class TrainConfig:
 
     warm-up   ``warmup_steps`` at ``warmup_horizon`` samples, lr cosine from ``lr`` to ``lr * lr_floor``;
               then up to ``warmup_extra`` more steps at the floor until every frequency's loss (moving
-              average) is below ``warmup_gate``
+              average) is below ``warmup_gate``; if one is still above ``restart_gate`` then, that
+              frequency's oscillator never started: the init is discarded and training starts over from
+              a fresh one (at most ``max_restarts`` times)
     growth    the horizon grows geometrically to the whole signal in ``growth_steps`` advances, one per
               step while every frequency's loss is below ``growth_gate`` (at most
-              ``growth_max_factor * growth_steps`` steps); lr = lr * lr_floor * warmup_horizon / horizon,
-              continuous with the warm-up: it never jumps up
+              ``growth_max_factor * growth_steps`` steps);
+              lr = lr * lr_floor * (warmup_horizon / horizon) ** growth_lr_power, continuous with the
+              warm-up: it never jumps up
     final     ``final_steps`` on the whole signal, lr cosine-decayed to 0
     """
 
@@ -78,8 +81,11 @@ class TrainConfig:
     final_steps: int = 500
     warmup_gate: float = 0.005  # 0 = no extension
     warmup_extra: int = 1000
+    restart_gate: float = 0.0  # 0 = never restart
+    max_restarts: int = 2
     growth_gate: float = 0.02  # 0 = grow every step
     growth_max_factor: float = 1.5
+    growth_lr_power: float = 1.0  # how fast the lr falls as the horizon grows (0 = stays at the floor)
     loss_ema: float = 0.95  # decay of the per-frequency moving average the gates read
     focus: float = 1.0  # weight each frequency's loss by (its loss / mean loss) ** focus; 0 = plain mean
     tbptt: int = 0  # truncate backprop every this many samples (0 = through the whole horizon)
@@ -95,8 +101,11 @@ class TrainConfig:
     def max_steps(self) -> int:
         """Upper bound on optimiser steps (the gates decide how many are taken)."""
         extra = self.warmup_extra if self.warmup_gate > 0 else 0
-        growth = int(math.ceil(self.growth_max_factor * self.growth_steps)) if self.growth_gate > 0 else self.growth_steps
-        return self.warmup_steps + extra + growth + self.final_steps
+        growth = self.growth_steps
+        if self.growth_gate > 0:
+            growth = int(math.ceil(self.growth_max_factor * self.growth_steps))
+        restarts = self.max_restarts if self.restart_gate > 0 and self.warmup_steps else 0
+        return (1 + restarts) * (self.warmup_steps + extra) + growth + self.final_steps
 
 
 @dataclass(frozen=True)
@@ -271,13 +280,15 @@ def validate(cfg: RunConfig, signal_only: bool = False) -> None:
             raise UserError(f"train.{name}: must be >= 0, got {getattr(t, name)}")
     if t.warmup_steps + t.growth_steps + t.final_steps < 1:
         raise UserError("train.warmup_steps: warm-up, growth and final steps add up to 0; nothing to train")
-    for name in ("warmup_gate", "growth_gate", "warmup_extra"):
+    for name in ("warmup_gate", "growth_gate", "warmup_extra", "restart_gate", "max_restarts"):
         if getattr(t, name) < 0:
             raise UserError(f"train.{name}: must be >= 0, got {getattr(t, name)}")
     if t.growth_max_factor < 1:
         raise UserError(f"train.growth_max_factor: must be >= 1, got {t.growth_max_factor:g}")
     if not 0 <= t.loss_ema < 1:
         raise UserError(f"train.loss_ema: must be in [0, 1), got {t.loss_ema:g}")
+    if not 0 <= t.growth_lr_power <= 2:
+        raise UserError(f"train.growth_lr_power: must be in [0, 2], got {t.growth_lr_power:g}")
     if t.focus < 0:
         raise UserError(f"train.focus: must be >= 0, got {t.focus:g}")
     if m.seq_len > 1 and (t.warmup_horizon % m.seq_len or s.n_samples % m.seq_len):

@@ -2,9 +2,10 @@
 
 One optimiser step sees ``train.realisations`` fresh noise sequences of the current horizon h (the first h
 samples after the reset), as R*K streams (one per sequence and selector). The horizon follows
-:class:`Curriculum`: a warm-up on a short horizon, a geometric growth to the whole signal, a final phase. The horizon is cut into windows
-of ``tbptt`` samples (the whole horizon when 0); each window is one fused LSTM call from the state the
-previous window left, one backward, one optimiser step, then the state is detached:
+:class:`Curriculum`: a warm-up on a short horizon, a geometric growth to the whole signal, a final phase.
+The horizon is cut into windows of ``tbptt`` samples (the whole horizon when 0); each window is one
+fused LSTM call from the state the previous window left, one backward, one optimiser step, then the
+state is detached:
 
     t = 0 ............................................................ h
         [ window 1: fused call ] [ window 2 ] ...      state carried ->, gradient cut at  |
@@ -149,6 +150,8 @@ class Curriculum:
         self.phase = "warm-up" if t.warmup_steps else "growth" if t.growth_steps else "final"
         self.in_phase = 0  # steps taken in the current phase
         self.advances = 0  # growth advances made
+        self.restarts = 0  # fresh inits after a failed warm-up
+        self.restart_pending = False  # set when the trainer must re-initialise the model before the next step
         self.ema: np.ndarray | None = None
 
     # ------------------------------------------------------------------ plan
@@ -169,9 +172,15 @@ class Curriculum:
                 return self.floor
             return self.floor + (t.lr - self.floor) * 0.5 * (1.0 + math.cos(math.pi * self.in_phase / t.warmup_steps))
         if self.phase == "growth":
-            return self.floor * t.warmup_horizon / max(horizon, t.warmup_horizon)
-        end = self.floor * t.warmup_horizon / max(self.n, t.warmup_horizon)
+            return self._after_warmup(horizon)
+        end = self._after_warmup(self.n)
         return end * 0.5 * (1.0 + math.cos(math.pi * self.in_phase / t.final_steps))
+
+    def _after_warmup(self, horizon: int) -> float:
+        """The floor, scaled down as the horizon outgrows the warm-up's: a parameter change moves the
+        phase at sample t by about t times as much, so a longer horizon needs smaller steps."""
+        ratio = self.t.warmup_horizon / max(horizon, self.t.warmup_horizon)
+        return self.floor * ratio ** self.t.growth_lr_power
 
     def next(self) -> tuple[str, int, float] | None:
         if self.phase == "done":
@@ -193,7 +202,13 @@ class Curriculum:
         if self.phase == "warm-up":
             extra = self.in_phase - t.warmup_steps
             if extra >= 0 and (t.warmup_gate == 0 or self._worst() < t.warmup_gate or extra >= t.warmup_extra):
-                self._enter("growth" if t.growth_steps else "final")
+                if 0 < t.restart_gate <= self._worst() and self.restarts < t.max_restarts:
+                    self.restarts += 1  # an oscillator that did not start in the warm-up rarely starts later
+                    self.restart_pending = True
+                    self.ema = None
+                    self._enter("warm-up")
+                else:
+                    self._enter("growth" if t.growth_steps else "final")
         elif self.phase == "growth":
             cap = math.ceil(t.growth_max_factor * t.growth_steps)
             forced = cap - self.in_phase < t.growth_steps - self.advances  # keep within the cap
@@ -234,15 +249,24 @@ def focus_loss(per_freq: torch.Tensor, focus: float) -> torch.Tensor:
     return (w * per_freq).mean()
 
 
+def fresh_init(cfg: RunConfig, device: torch.device, restart: int) -> tuple[StatefulLSTM, torch.optim.Optimizer]:
+    """A new model and optimiser; restart r > 0 draws its init from a seed of its own, derived from
+    (train.seed, r), so a restarted run is as deterministic as any other."""
+    seed = cfg.train.seed
+    if restart:
+        seed = int(np.random.SeedSequence([cfg.train.seed, restart]).generate_state(1)[0])
+    seed_everything(seed)
+    model = build_model(cfg).to(device)
+    model.train()
+    return model, torch.optim.Adam(model.parameters(), lr=cfg.train.lr)
+
+
 def train(cfg: RunConfig, device: torch.device | None = None, progress: bool | None = None,
           on_log: Callable[[dict], None] | None = None, window_fn: WindowFn = fused_window) -> TrainResult:
     """Train the model a config describes; deterministic on CPU for a given ``train.seed``."""
     device = device or select_device(cfg.train.device)
     configure_threads(cfg.train.threads)
-    seed_everything(cfg.train.seed)
-    model = build_model(cfg).to(device)
-    model.train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.train.lr)
+    model, optimizer = fresh_init(cfg, device, restart=0)
     rng = np.random.default_rng([cfg.train.seed, 0xF2E9])  # training noise, never the eval seeds' streams
     K, R = len(cfg.signal.frequencies), cfg.train.realisations
     curriculum = Curriculum(cfg)
@@ -269,10 +293,14 @@ def train(cfg: RunConfig, device: torch.device | None = None, progress: bool | N
             raise FloatingPointError(f"training loss became {loss} at step {step}")
         curriculum.update(per_freq.cpu().numpy())
         bar.update(1)
+        if curriculum.restart_pending:
+            curriculum.restart_pending = False
+            model, optimizer = fresh_init(cfg, device, restart=curriculum.restarts)
         if step % cfg.train.log_every == 0 or step == 1 or curriculum.phase == "done":
             with torch.no_grad():
                 val = per_stream_mse(model(val_x)[0], val_y)  # (K,) over the whole signal
             rec = {"step": step, "phase": phase, "horizon": horizon, "lr": lr, "loss": loss,
+                   "restarts": curriculum.restarts,
                    "per_frequency_loss": [float(v) for v in per_freq], "val_mse": float(val.mean()),
                    "val_per_frequency_mse": [float(v) for v in val], "seconds": time.perf_counter() - t0}
             history.append(rec)
