@@ -10,7 +10,7 @@
       predictions.npz        outputs of the model on train and test, (K, N) each
       test_predictions.csv   the K*N-row test table (t, S, C1..CK, target) plus output and error
       figures/*.png          graphs 1 and 2, training curves, error histogram, error vs time, PSD
-      report.html            self-contained report (figures embedded)
+      report.html            self-contained report (figures embedded); both only with eval.report
 """
 
 from __future__ import annotations
@@ -108,9 +108,10 @@ def run(cfg: RunConfig, out_dir: str | Path | None = None, overwrite: bool = Fal
     write_rows_csv(run_dir / "test_predictions.csv", test_sig, outputs["test"])
     write_json(run_dir / "metrics.json", metrics)
 
-    from .report import write_report
+    if cfg.eval.report:
+        from .report import write_report
 
-    write_report(run_dir)
+        write_report(run_dir)
     echo(summary(metrics))
     return run_dir
 
