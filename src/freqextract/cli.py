@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -169,7 +170,7 @@ def cmd_sweep(args) -> int:
     if result.report is None:
         cmd = worker_command(result.study.storage_spec, result.study.name)
         print("study created; start workers (anywhere that reaches the storage) with:\n  "
-              + " ".join(["freqextract", *cmd[3:]]))
+              + shlex.join(["freqextract", *cmd[3:]]))
         return 0
     print(result.headline)
     print(f"wrote {result.report}")
