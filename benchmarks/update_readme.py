@@ -86,8 +86,36 @@ def table_scenarios(r: dict) -> str:
     return "\n".join(lines)
 
 
+def table_multiseed(r: dict) -> str:
+    o = r["over_seeds"]
+    seeds = o["test_seeds"]
+    freqs = " | ".join(f"{f:g} Hz" for f in r["frequencies"])
+    lines = [f"| training seed | validation MSE | test MSE (seed {seeds[0]}) | test MSE, mean over seeds "
+             f"{seeds[0]}..{seeds[-1]} | {freqs} | target met |",
+             "|---" * (5 + len(r["frequencies"])) + "|"]
+    for row in o["rows"]:
+        per = " | ".join(f"{v:.5f}" for v in row["multi_seed_per_frequency_mean"])
+        lines.append(f"| {row['seed']} | {row['validation_mse']:.5f} | {row['test_mse']:.5f} | "
+                     f"**{row['multi_seed_mean']:.5f}** | {per} | {'yes' if row['met_target'] else ''} |")
+
+    def ci(s: dict) -> str:
+        return f"{s['ci95'][0]:.5f} to {s['ci95'][1]:.5f}" if s.get("ci95") else "–"
+
+    per_mean = " | ".join(f"{s['mean']:.5f}" for s in o["multi_seed_per_frequency_mean"])
+    per_ci = " | ".join(ci(s) for s in o["multi_seed_per_frequency_mean"])
+    lines += [f"| mean | {o['validation_mse']['mean']:.5f} | {o['test_mse']['mean']:.5f} | "
+              f"**{o['multi_seed_mean']['mean']:.5f}** | {per_mean} | |",
+              f"| 95% CI | {ci(o['validation_mse'])} | {ci(o['test_mse'])} | {ci(o['multi_seed_mean'])} | "
+              f"{per_ci} | |", "",
+              f"{o['met_target']} of {o['n']} training seeds meet the target (mean test MSE ≤ "
+              f"{o['target']['overall']} over all rows and ≤ {o['target']['each_frequency']} for every "
+              f"frequency); {r['wall_seconds']:.0f} s wall with {r['workers']} worker(s) on {r['cpus']} "
+              f"{r['machine']} cores."]
+    return "\n".join(lines)
+
+
 TABLES = {"train_seeds": table_train_seeds, "loops": table_loops, "seq_len": table_seq_len,
-          "scenarios": table_scenarios}
+          "scenarios": table_scenarios, "multiseed": table_multiseed}
 
 
 def main(argv=None) -> int:

@@ -115,3 +115,21 @@ def test_candidate_seeds_never_overlap_between_base_seeds():
         seeds = candidate_seeds(load(None, [f"train.seed={base}", "train.candidates=3"]))
         assert len(seeds) == 3 and not seen & set(seeds)
         seen |= set(seeds)
+
+
+def test_on_log_sees_every_record_and_can_stop_training():
+    class Stop(Exception):
+        pass
+
+    seen = []
+
+    def hook(rec):
+        seen.append((rec["step"], rec["val_mse"]))
+        if rec["step"] >= 20:
+            raise Stop
+
+    with pytest.raises(Stop):  # what a sweep's pruner does to a hopeless trial
+        train_best_of(load("quick"), on_log=hook)
+    assert [s for s, _ in seen] == [1, 10, 20] and all(0 < v < 2 for _, v in seen)
+    with pytest.raises(ValueError, match="candidates"):  # records of two inits would interleave
+        train_best_of(load("quick", ["train.candidates=2"]), on_log=hook)

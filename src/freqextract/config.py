@@ -114,6 +114,7 @@ class EvalConfig:
 
     ablations: bool = True
     baselines: bool = True  # run the classical baselines (baselines.py) on the test signal beside the model
+    report: bool = True  # figures/ and report.html (false: skipped; `freqextract report RUN_DIR` draws them)
     shuffle_seed: int = 12345
 
 
@@ -128,6 +129,8 @@ class RunConfig:
 SECTIONS: dict[str, type] = {
     "signal": SignalConfig, "model": ModelConfig, "train": TrainConfig, "eval": EvalConfig,
 }
+# tables a config file may hold for another command (the run sections stay valid without them)
+OTHER_SECTIONS: dict[str, str] = {"sweep": "freqextract sweep"}
 
 
 # ---------------------------------------------------------------------------------------------- coercion
@@ -176,6 +179,17 @@ def _build(section: str, cls: type, values: dict):
     return cls(**kwargs)
 
 
+def field_types() -> dict[str, object]:
+    """``section.key`` -> the type annotation of every config field (what a sweep may vary)."""
+    return {f"{s}.{k}": tp for s, cls in SECTIONS.items() for k, tp in typing.get_type_hints(cls).items()}
+
+
+def coerce_field(path: str, value, label: str):
+    """``value`` type-checked for the field ``path`` (``section.key``), in canonical form; errors name
+    ``label``."""
+    return _coerce(label, value, field_types()[path])
+
+
 def from_dict(data: dict, signal_only: bool = False) -> RunConfig:
     """Build and validate a :class:`RunConfig` from nested dicts (missing keys take the defaults).
 
@@ -185,6 +199,9 @@ def from_dict(data: dict, signal_only: bool = False) -> RunConfig:
     if not isinstance(data, dict):
         raise UserError("config: expected a table of sections")
     for section in data:
+        if section in OTHER_SECTIONS:
+            raise UserError(f"{section}: this table is read by `{OTHER_SECTIONS[section]}`, not by this "
+                            "command")
         if section not in SECTIONS:
             raise UserError(f"{section}: unknown config section (known: {', '.join(SECTIONS)})")
         if not isinstance(data[section], dict):
@@ -357,15 +374,22 @@ def load(path: str | Path | None = None, overrides: typing.Sequence[str] = (),
          signal_only: bool = False) -> RunConfig:
     """Defaults, then the TOML file (if any), then ``--set`` overrides; validated (see :func:`from_dict`)."""
     data: dict = load_toml(path) if path is not None else {}
+    return from_dict(apply_overrides(data, overrides), signal_only=signal_only)
+
+
+def apply_overrides(data: dict, overrides: typing.Sequence[str],
+                    sections: typing.Iterable[str] = SECTIONS) -> dict:
+    """Set each ``section.key=value`` of ``overrides`` in the nested dict ``data`` (in place; returned)."""
+    sections = list(sections)
     for item in overrides:
         section, key, value = parse_override(item)
-        if section not in SECTIONS:
-            raise UserError(f"--set {item}: unknown section {section!r} (known: {', '.join(SECTIONS)})")
+        if section not in sections:
+            raise UserError(f"--set {item}: unknown section {section!r} (known: {', '.join(sections)})")
         data.setdefault(section, {})
         if not isinstance(data[section], dict):
             raise UserError(f"{section}: expected a table")
         data[section][key] = value
-    return from_dict(data, signal_only=signal_only)
+    return data
 
 
 def _toml_value(v) -> str:
@@ -384,11 +408,14 @@ def _toml_value(v) -> str:
     raise TypeError(f"cannot write {v!r} as TOML")
 
 
+def toml_table(header: str, values: dict) -> str:
+    """One TOML table: ``[header]`` and a ``key = value`` line per item (keys quoted where they must be)."""
+    def key(k: str) -> str:
+        return k if k.replace("_", "a").replace("-", "a").isalnum() and k.isascii() else _toml_value(k)
+
+    return "\n".join([f"[{header}]", *(f"{key(k)} = {_toml_value(v)}" for k, v in values.items()), ""])
+
+
 def dumps(cfg: RunConfig) -> str:
     """TOML text that :func:`load` reads back to an equal config."""
-    out = []
-    for section, values in to_dict(cfg).items():
-        out.append(f"[{section}]")
-        out.extend(f"{k} = {_toml_value(v)}" for k, v in values.items())
-        out.append("")
-    return "\n".join(out)
+    return "\n".join(toml_table(section, values) for section, values in to_dict(cfg).items())

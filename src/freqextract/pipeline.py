@@ -10,7 +10,7 @@
       predictions.npz        outputs of the model on train and test, (K, N) each
       test_predictions.csv   the K*N-row test table (t, S, C1..CK, target) plus output and error
       figures/*.png          graphs 1 and 2, training curves, error histogram, error vs time, PSD
-      report.html            self-contained report (figures embedded)
+      report.html            self-contained report (figures embedded); both only with eval.report
 """
 
 from __future__ import annotations
@@ -64,8 +64,12 @@ def prepare_run_dir(out_dir: str | Path | None, cfg: RunConfig, overwrite: bool)
 
 
 def run(cfg: RunConfig, out_dir: str | Path | None = None, overwrite: bool = False, progress: bool = True,
-        echo: Callable[[str], None] = lambda s: None, evaluate: bool = True) -> Path:
-    """Train (and by default evaluate and report) one config; returns the run directory."""
+        echo: Callable[[str], None] = lambda s: None, evaluate: bool = True,
+        on_log: Callable[[dict], None] | None = None) -> Path:
+    """Train (and by default evaluate and report) one config; returns the run directory.
+
+    ``on_log``: called with every training history record (one candidate only; see train.train).
+    """
     device = select_device(cfg.train.device)
     run_dir = prepare_run_dir(out_dir, cfg, overwrite)
     write_text(run_dir / "config.toml", dumps(cfg))
@@ -77,7 +81,8 @@ def run(cfg: RunConfig, out_dir: str | Path | None = None, overwrite: bool = Fal
     echo(f"training on {device} (scenario {cfg.signal.scenario}, "
          f"up to {cfg.train.max_steps} steps, horizon {cfg.train.warmup_horizon} -> {cfg.signal.n_samples} samples)")
     t0 = time.perf_counter()
-    result, candidates, candidate_models = train_best_of(cfg, device=device, progress=progress, echo=echo)
+    result, candidates, candidate_models = train_best_of(cfg, device=device, progress=progress, echo=echo,
+                                                         on_log=on_log)
     train_wall = time.perf_counter() - t0
     checkpoint.save(run_dir / "checkpoints" / "final.pt", result.model, cfg, result.steps, result.optimizer,
                     extra={"train_seconds": train_wall,
@@ -108,9 +113,10 @@ def run(cfg: RunConfig, out_dir: str | Path | None = None, overwrite: bool = Fal
     write_rows_csv(run_dir / "test_predictions.csv", test_sig, outputs["test"])
     write_json(run_dir / "metrics.json", metrics)
 
-    from .report import write_report
+    if cfg.eval.report:
+        from .report import write_report
 
-    write_report(run_dir)
+        write_report(run_dir)
     echo(summary(metrics))
     return run_dir
 

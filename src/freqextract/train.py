@@ -263,7 +263,11 @@ def fresh_init(cfg: RunConfig, device: torch.device, restart: int) -> tuple[Stat
 
 def train(cfg: RunConfig, device: torch.device | None = None, progress: bool | None = None,
           on_log: Callable[[dict], None] | None = None, window_fn: WindowFn = fused_window) -> TrainResult:
-    """Train the model a config describes; deterministic on CPU for a given ``train.seed``."""
+    """Train the model a config describes; deterministic on CPU for a given ``train.seed``.
+
+    ``on_log(record)`` is called with every history record (step, val_mse, ...: every ``train.log_every``
+    steps); an exception it raises ends the training (a sweep prunes a hopeless trial this way).
+    """
     device = device or select_device(cfg.train.device)
     configure_threads(cfg.train.threads)
     model, optimizer = fresh_init(cfg, device, restart=0)
@@ -357,22 +361,25 @@ def _train_in_workers(cfgs: list[RunConfig], workers: int, progress: bool | None
 
 
 def train_best_of(cfg: RunConfig, device: torch.device | None = None, progress: bool | None = None,
-                  echo: Callable[[str], None] = lambda s: None
+                  echo: Callable[[str], None] = lambda s: None, on_log: Callable[[dict], None] | None = None
                   ) -> tuple[TrainResult, list[dict], list[StatefulLSTM]]:
     """Train ``train.candidates`` inits (in ``train.workers`` processes on the CPU) and keep the one with
     the lowest validation MSE (signal.val_seed, never the test seed).
 
     Returns the kept result, one summary per candidate and every candidate's model (for reporting the
     spread over inits). With one candidate, or one worker, or a GPU, everything trains in this process.
+    ``on_log``: see :func:`train`; only with one candidate (an exception it raises stops the training).
     """
     device = device or select_device(cfg.train.device)
     seeds = candidate_seeds(cfg)
+    if on_log is not None and len(seeds) > 1:
+        raise ValueError("on_log needs train.candidates = 1")
     cfgs = [dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, seed=s, candidates=1)) for s in seeds]
     workers = cfg.train.workers or os.cpu_count() or 1
     if len(cfgs) == 1 or workers == 1 or device.type != "cpu":
         results = []
         for c in cfgs:
-            res = train(c, device=device, progress=progress)
+            res = train(c, device=device, progress=progress, on_log=on_log)
             results.append({"seed": c.train.seed, "result": res, "history": res.history, "steps": res.steps,
                             "seconds": res.seconds})
     else:
