@@ -32,7 +32,7 @@ def table_train_seeds(r: dict) -> str:
     cands = [(row["seed"], c) for row in r["rows"] for c in row.get("candidates", [])]
     if cands:
         lines += ["", "Every candidate init (each run trains two side by side and keeps the lower *validation* MSE, "
-                  "seed 3; the test seed plays no part in the choice):", "",
+                  "signal.val_seed, outside the test seeds; the test seeds play no part in the choice):", "",
                   "| run seed | candidate seed | validation MSE | test MSE | steps | training s | kept |",
                   "|---|---|---|---|---|---|---|"]
         lines += [f"| {seed} | {c['seed']} | {c['val_mse']:.5f} | {c['test_mse']:.5f} | {c['steps']} | "

@@ -264,6 +264,11 @@ BAD = [
     ("train.loss_ema", _cfg(train={"loss_ema": 1.0})),
     ("train.threads", _cfg(train={"threads": -1})),
     ("signal.val_seed", _cfg(signal={"val_seed": -1})),
+    ("signal.val_seed", _cfg(signal={"val_seed": 3})),  # one of the test seeds 2..11
+    ("signal.val_seed", _cfg(signal={"test_seed": 10})),  # test seeds 10..19 hold the default 12
+    ("train.restart_gate", _cfg(train={"restart_gate": -0.1})),
+    ("train.max_restarts", _cfg(train={"max_restarts": -1})),
+    ("train.growth_lr_power", _cfg(train={"growth_lr_power": 3.0})),
     ("model.seq_len", _cfg(model={"seq_len": 3}, train={"warmup_horizon": 100})),
     ("train.tbptt", _cfg(train={"tbptt": -1})),
     ("train.clip", _cfg(train={"clip": 0.0})),

@@ -24,7 +24,7 @@ import numpy as np
 
 from . import __version__, checkpoint
 from .atomic import atomic_path, write_json, write_text
-from .config import RunConfig, dumps
+from .config import TEST_SEEDS, RunConfig, dumps
 from .data import load_signal, save_npz
 from .errors import UserError
 from .evaluate import (
@@ -170,7 +170,7 @@ def evaluate_all(model, cfg: RunConfig, train_sig, test_sig, device,
             metrics["baselines"][name] = signal_metrics(out, test_sig.targets)
             metrics["improvement"]["over_baselines"][name] = improvement(test_m, metrics["baselines"][name])
     t0 = time.perf_counter()
-    seeds = range(cfg.signal.test_seed, cfg.signal.test_seed + 10) if seeds is None else seeds
+    seeds = range(cfg.signal.test_seed, cfg.signal.test_seed + TEST_SEEDS) if seeds is None else seeds
     metrics["multi_seed"] = multi_seed(model, cfg.signal, seeds, device)
     metrics["multi_seed"]["seconds"] = time.perf_counter() - t0
     if cfg.eval.ablations:
