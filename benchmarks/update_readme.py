@@ -43,8 +43,10 @@ def table_train_seeds(r: dict) -> str:
         lines.append(f"{s['met_target']} of {s['seeds']} seeds meet the target (test MSE ≤ 0.005 overall and ≤ 0.01 "
                      f"for each frequency); median test MSE {s['test_mse_median']:.5f}, "
                      f"worst {s['test_mse_worst']:.5f}; "
-                     f"slowest whole run {s['wall_seconds_max']:.0f} s wall ({r['jobs']} runs at a time on "
-                     f"{r['machine']}).")
+                     + (f"longest training {s['wall_seconds_max']:.0f} s (runs of {r['source']}, "
+                        f"{r['machine']})." if r.get("source", "").startswith("multi-seed") else
+                        f"slowest whole run {s['wall_seconds_max']:.0f} s wall ({r['jobs']} runs at a time on "
+                        f"{r['machine']})."))
     return "\n".join(lines)
 
 
