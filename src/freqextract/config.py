@@ -85,11 +85,11 @@ class TrainConfig:
     final_steps: int = 500
     warmup_gate: float = 0.005  # 0 = no extension
     warmup_extra: int = 1000
-    restart_gate: float = 0.0  # 0 = never restart
+    restart_gate: float = 0.05  # 0 = never restart
     max_restarts: int = 2
     growth_gate: float = 0.02  # 0 = grow every step
     growth_max_factor: float = 1.5
-    growth_lr_power: float = 1.0  # how fast the lr falls as the horizon grows (0 = stays at the floor)
+    growth_lr_power: float = 0.5  # how fast the lr falls as the horizon grows (0 = stays at the floor)
     loss_ema: float = 0.95  # decay of the per-frequency moving average the gates read
     focus: float = 1.0  # weight each frequency's loss by (its loss / mean loss) ** focus; 0 = plain mean
     tbptt: int = 0  # truncate backprop every this many samples (0 = through the whole horizon)
