@@ -116,8 +116,43 @@ def table_multiseed(r: dict) -> str:
     return "\n".join(lines)
 
 
+def table_stream(r: dict) -> str:
+    lat = {(row["backend"], row["threads"], row["streams"]): row for row in r["latency"]}
+    lines = ["| backend | threads | p50 µs, 1 stream | p99 µs, 1 stream | p50 µs, 4 streams "
+             "| p99 µs, 4 streams |", "|---|---|---|---|---|---|"]
+    for backend, threads in dict.fromkeys((b, t) for b, t, _ in lat):
+        one, four = lat[(backend, threads, 1)], lat[(backend, threads, 4)]
+        lines.append(f"| {backend} | {threads} | **{one['p50_us']:.1f}** | {one['p99_us']:.1f} | "
+                     f"{four['p50_us']:.1f} | {four['p99_us']:.1f} |")
+    lines += ["", "| backend | threads | bulk mode (the 40 000-row test set from the reset) | rows/s, median "
+              "| rows/s, best |", "|---|---|---|---|---|"]
+    lines += [f"| {row['backend']} | {row['threads']} | {row['mode']} | **{row['rows_per_s']:,.0f}** | "
+              f"{row['rows'] / row['seconds_best']:,.0f} |" for row in r["batch"]]
+    omp = r["OMP_NUM_THREADS"] if r["OMP_NUM_THREADS"] is not None else "unset"
+    lines += ["", f"Model: {r['model']}; {r['note']}. OMP_NUM_THREADS {omp} (torch's default: "
+              f"{r['torch_default_threads']} threads), {r['cpu_count']} CPUs, {r['machine']}, load average "
+              f"{r['load_average_before']:.1f} when it started (a shared machine), torch {r['torch']}, "
+              f"onnxruntime {r['onnxruntime']}."]
+    goals = r.get("goals")
+    if goals:
+        p50, p50_max = lat[("onnxruntime", 1, 1)]["p50_us"], goals["onnxruntime_one_stream_p50_us_max"]
+        bulk = max(r["batch"], key=lambda row: row["rows_per_s"])
+        ok_lat, ok_bulk = p50 <= p50_max, bulk["rows_per_s"] >= goals["bulk_rows_per_s_min"]
+        lines.append(f"Goals: onnxruntime one-stream p50 ≤ {p50_max:g} µs: "
+                     f"{'met' if ok_lat else 'missed'} ({p50:.1f} µs); bulk ≥ "
+                     f"{goals['bulk_rows_per_s_min']:,} rows/s on 2 cores: {'met' if ok_bulk else 'missed'} "
+                     f"(fastest mode, median: {bulk['rows_per_s']:,.0f}, {bulk['mode']}).")
+    t = r.get("trained")
+    if t:
+        lines.append(f"Trained model (`{t['checkpoint']}`), the test signal streamed one sample at a time in "
+                     f"onnxruntime against eager PyTorch: largest difference {t['max_abs_diff']:.1e} over "
+                     f"{t['samples']:,} samples ({t['max_abs_diff_first_1000']:.1e} over the first 1 000); "
+                     f"test MSE {t['test_mse_onnxruntime']:.6f} against {t['test_mse_torch']:.6f}.")
+    return "\n".join(lines)
+
+
 TABLES = {"train_seeds": table_train_seeds, "loops": table_loops, "seq_len": table_seq_len,
-          "scenarios": table_scenarios, "multiseed": table_multiseed}
+          "scenarios": table_scenarios, "multiseed": table_multiseed, "stream": table_stream}
 
 
 def main(argv=None) -> int:

@@ -92,3 +92,35 @@ def tiny_sweep(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("sweep-config") / "tiny.toml"
     path.write_text(TINY_SWEEP)
     return path
+
+
+def streaming_checkpoint(path: Path, seq_len: int = 1, window_state: str = "carry", seed: int = 0):
+    """Save a default-size model (H = 64, 4 frequencies) with random weights; returns the model.
+
+    PyTorch's default init, with the input weights x4 and the read-out x10: the outputs react to S and
+    vary (std ~0.1, far above the 1e-5 the equivalence tests allow) while the dynamics still contract,
+    so two correct implementations stay within float32 rounding of each other over 10 000 steps. (An
+    untrained forget-bias-5 model amplifies rounding exponentially, and a trained oscillator keeps phase
+    errors: neither can tell a wrong export from float32 noise at 1e-5.)
+    """
+    import torch
+
+    from freqextract import checkpoint
+    from freqextract.config import load
+
+    cfg = load(None, ['model.init="default"', f"model.seq_len={seq_len}",
+                      f'model.window_state="{window_state}"'])
+    torch.manual_seed(seed)
+    model = checkpoint.build_model(cfg)
+    with torch.no_grad():
+        model.lstm.weight_ih_l0.mul_(4.0)
+        model.head.weight.mul_(10.0)
+    checkpoint.save(path, model, cfg, step=0)
+    return model.eval()
+
+
+@pytest.fixture(scope="session")
+def stream_model(tmp_path_factory):
+    """(checkpoint path, model) of :func:`streaming_checkpoint`."""
+    path = tmp_path_factory.mktemp("stream") / "model.pt"
+    return path, streaming_checkpoint(path)

@@ -6,6 +6,8 @@ The public API, in one place (imported lazily, so ``import freqextract`` does no
     signals     MixedSignal, generate
     data        to_table, from_table, to_streams, save_npz, load_npz, save_csv, load_csv
     models      StatefulLSTM, SequenceLSTM, detach_state
+    stream      StreamExtractor
+    export      export_onnx
     errors      UserError
 """
 
@@ -20,6 +22,7 @@ _API = {
     "to_table": "data", "from_table": "data", "to_streams": "data", "save_npz": "data", "load_npz": "data",
     "save_csv": "data", "load_csv": "data",
     "StatefulLSTM": "models", "SequenceLSTM": "models", "detach_state": "models",
+    "StreamExtractor": "stream", "export_onnx": "export",
     "UserError": "errors",
 }
 

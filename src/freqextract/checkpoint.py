@@ -61,8 +61,12 @@ def save(path: str | Path, model: torch.nn.Module, cfg: RunConfig, step: int,
 def load(path: str | Path) -> dict:
     """Read a checkpoint dict; anything that is not one of ours gets a one-line UserError."""
     path = Path(path)
+    if path.is_dir():
+        raise UserError(f"{path}: is a directory, not a checkpoint file")
     if not path.is_file():
         raise UserError(f"{path}: checkpoint not found")
+    if not zipfile.is_zipfile(path):  # torch.save writes a zip archive; anything else is another kind of file
+        raise UserError(f"{path}: not a checkpoint (not a torch archive: another kind of file, or truncated)")
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:

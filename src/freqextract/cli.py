@@ -146,6 +146,28 @@ def cmd_baselines(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from .export import export_onnx, sidecar_path
+
+    meta = export_onnx(args.checkpoint, args.out)
+    print(f"wrote {args.out} and {sidecar_path(args.out)}: one step, x (streams, {meta['n_inputs']}), "
+          f"h and c ({meta['num_layers']}, streams, {meta['hidden_size']}); frequencies "
+          f"{', '.join(f'{f:g}' for f in meta['frequencies'])} Hz at fs {meta['fs']:g} Hz")
+    return 0
+
+
+def cmd_stream(args) -> int:
+    from .stream import open_extractor
+    from .stream_io import check_out, stream
+
+    check_out(args.out)  # before a model is loaded or standard input is read
+    extractor = open_extractor(checkpoint=args.checkpoint, onnx=args.onnx, frequencies=args.freq)
+    n = stream(extractor, args.input, args.out)
+    if args.out:
+        print(f"wrote {args.out}: {n} samples x {extractor.n_streams} frequencies", file=sys.stderr)
+    return 0
+
+
 def cmd_report(args) -> int:
     from .report import write_report
 
@@ -259,6 +281,34 @@ def build_parser() -> argparse.ArgumentParser:
                    help="RLS initial inverse covariance, P0 = I / regularization (default 0.1)")
     p.add_argument("--constant", action="store_true", help="RLS: also fit a constant (DC) term")
     p.set_defaults(func=cmd_baselines)
+
+    p = sub.add_parser("export", help="write one step of a streaming model as ONNX, with a JSON sidecar",
+                       description="Export one step of a checkpoint's model, x, h, c -> y, h_out, c_out, "
+                                   "with the state as explicit inputs and outputs and a dynamic streams "
+                                   "axis, to FILE.onnx, and its frequencies, fs, sizes, tensor names and "
+                                   "config to FILE.onnx.json. Checks that onnxruntime loads it and matches "
+                                   "PyTorch. Needs: pip install \"freqextract[export]\".")
+    p.add_argument("--checkpoint", required=True, metavar="CKPT", help="a checkpoints/*.pt file")
+    p.add_argument("--out", required=True, metavar="FILE.onnx",
+                   help="the ONNX file (the sidecar FILE.onnx.json goes beside it)")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("stream", help="extract sample by sample from a file or standard input, CSV out",
+                       description="Push the samples S of an input through a streaming model from the reset "
+                                   "state and write one column per chosen frequency as CSV (t from an NPZ, "
+                                   "else the sample index n). Input: a SPEC-format NPZ, a CSV with one "
+                                   "column of S (an optional header line), or - for that CSV on standard "
+                                   "input, processed line by line as it arrives.")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--checkpoint", metavar="CKPT", help="a checkpoints/*.pt file (PyTorch)")
+    src.add_argument("--onnx", metavar="FILE.onnx", help="a file written by freqextract export (onnxruntime)")
+    p.add_argument("--input", required=True, metavar="FILE",
+                   help="FILE.npz, FILE.csv (one column of S), or - for standard input")
+    p.add_argument("--freq", type=float, nargs="+", metavar="HZ",
+                   help="the frequencies to extract, e.g. --freq 1 3 (default: all of the model's)")
+    p.add_argument("--out", metavar="FILE.csv",
+                   help="write the CSV here (atomically) instead of standard output")
+    p.set_defaults(func=cmd_stream)
 
     p = sub.add_parser("report", help="rebuild the figures and the self-contained report.html of a run",
                        description="Redraw the figures of a finished run directory from its files "

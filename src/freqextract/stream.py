@@ -1,0 +1,225 @@
+"""Streaming extraction: push samples one at a time (or in chunks), get the extracted components back.
+
+A stateful LSTM with sequence length 1 is a recursive filter: one sample in, one value per chosen
+frequency out, the (h, c) state handed on. The extractor runs one stream per chosen frequency with its
+one-hot selector, exactly the streams layout training and evaluation use (``data.streams_from``):
+
+    push(S)   scalar or chunk (T,)
+    x         (n_streams, T, 1+K)   x[j, t] = [S_t, one-hot of chosen frequency j]
+    y         (n_streams, T)        -> returned transposed, (T, n_streams)
+    state     (h, c)                each (layers, n_streams, H) float32; zero after reset()
+
+So pushing a whole signal from the reset state gives what ``evaluate.predict`` gives, and pushing it in
+any chunking gives the same values. The network runs in a :class:`Backend`: :class:`TorchBackend` (a
+checkpoint) or ``export.OnnxBackend`` (an exported one-step graph in onnxruntime), same interface.
+
+    ex = StreamExtractor.from_checkpoint("run/checkpoints/final.pt", frequencies=[1, 3])
+    ex.push(0.12)           # (1, 2): one sample, two frequencies
+    ex.push(chunk)          # (len(chunk), 2)
+    saved = ex.state        # copies of (h, c); ``ex.state = saved`` resumes from there
+    ex.reset()              # a new sequence starts
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from .errors import UserError
+
+if TYPE_CHECKING:  # torch is imported where a checkpoint runs: the ONNX path works without it
+    from .models import StatefulLSTM
+
+NpState = tuple[np.ndarray, np.ndarray]  # h, c: each (layers, streams, H) float32
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a streaming model was trained on, wherever it runs."""
+
+    frequencies: tuple[float, ...]  # all K selector frequencies, in selector order
+    fs: float
+    hidden_size: int
+    num_layers: int
+    source: str  # the checkpoint or ONNX file
+    config: dict = field(default_factory=dict, compare=False)  # the run config, nested dicts
+
+    @property
+    def n_inputs(self) -> int:
+        return 1 + len(self.frequencies)
+
+
+class Backend(Protocol):
+    """Runs the network over T steps for B independent streams from a given state."""
+
+    def run(self, x: np.ndarray, h: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """x (B, T, 1+K) float32, h and c (layers, B, H) -> y (B, T), h', c'."""
+        ...
+
+
+class TorchBackend:
+    """A :class:`~freqextract.models.StatefulLSTM` on the CPU; T steps are one fused LSTM call."""
+
+    def __init__(self, model: StatefulLSTM):
+        self.model = model.cpu().float().eval()
+
+    def run(self, x, h, c):
+        import torch
+
+        with torch.inference_mode():
+            y, (h, c) = self.model(torch.from_numpy(x), (torch.from_numpy(h), torch.from_numpy(c)))  # (B, T)
+        return y.numpy(), h.numpy(), c.numpy()
+
+
+def load_streaming_model(path: str | Path) -> tuple[StatefulLSTM, ModelInfo, dict]:
+    """The one-sample-per-step model of a checkpoint: (model in eval mode, info, checkpoint dict).
+
+    A ``SequenceLSTM`` in ``carry`` mode computes exactly the L = 1 model's outputs (its windows only
+    cut the gradient in training), so it streams as the plain model with the same weights. One in
+    ``reset`` mode restarts every output from the zero state: it has no running state to stream.
+    """
+    from . import checkpoint
+    from .config import to_dict
+    from .models import SequenceLSTM, StatefulLSTM
+
+    model, cfg, ckpt = checkpoint.load_model(path)
+    if isinstance(model, SequenceLSTM):
+        if model.window_state != "carry":
+            raise UserError(f"{path}: holds a {ckpt['kind']} with window_state {model.window_state!r} "
+                            f"(seq_len {model.seq_len}): each output restarts from the zero state over its "
+                            f"last {model.seq_len} samples, so it is not a one-sample streaming model")
+        plain = StatefulLSTM(model.lstm.input_size, model.hidden_size, model.num_layers, init="default")
+        plain.load_state_dict(model.state_dict())  # same parameter names: lstm.*, head.*
+        model = plain.eval()
+    info = ModelInfo(frequencies=tuple(float(f) for f in cfg.signal.frequencies), fs=float(cfg.signal.fs),
+                     hidden_size=model.hidden_size, num_layers=model.num_layers, source=str(path),
+                     config=to_dict(cfg))
+    return model, info, ckpt
+
+
+def select_frequencies(available: Sequence[float], wanted: Sequence[float] | None) -> list[int]:
+    """Indices into ``available`` of the ``wanted`` frequencies (Hz), in the order given; None: all."""
+    if wanted is None:
+        return list(range(len(available)))
+    known = ", ".join(f"{f:g}" for f in available)
+    if len(wanted) == 0:
+        raise UserError(f"frequencies: choose at least one of the model's ({known} Hz)")
+    chosen: list[int] = []
+    for f in wanted:
+        hits = np.flatnonzero(np.isclose(np.asarray(available, dtype=np.float64), float(f),
+                                         rtol=1e-9, atol=1e-9))
+        if hits.size == 0:
+            raise UserError(f"frequency {float(f):g} Hz: not one of the model's frequencies ({known} Hz)")
+        if int(hits[0]) in chosen:
+            raise UserError(f"frequency {float(f):g} Hz: chosen twice")
+        chosen.append(int(hits[0]))
+    return chosen
+
+
+class StreamExtractor:
+    """Push samples, get the chosen frequencies' components; the state is carried between pushes."""
+
+    def __init__(self, backend: Backend, info: ModelInfo, frequencies: Sequence[float] | None = None):
+        self.backend = backend
+        self.info = info
+        self._selected = select_frequencies(info.frequencies, frequencies)
+        B = len(self._selected)
+        self._selectors = np.zeros((B, info.n_inputs), dtype=np.float32)  # (B, 1+K), column 0 is S
+        self._selectors[np.arange(B), 1 + np.asarray(self._selected)] = 1.0
+        self._one = self._selectors[:, None, :].copy()  # (B, 1, 1+K): reused for single samples
+        self.reset()
+
+    # ------------------------------------------------------------------------------------------ factories
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, frequencies: Sequence[float] | None = None,
+                        threads: int | None = None) -> StreamExtractor:
+        """PyTorch backend. ``threads``: torch's CPU threads, a process-wide setting (None: the
+        checkpoint's ``train.threads``, 1 by default, the fast setting for a few streams; 0: torch's
+        default)."""
+        from .train import configure_threads
+
+        model, info, _ = load_streaming_model(path)
+        configure_threads(info.config["train"]["threads"] if threads is None else threads)
+        return cls(TorchBackend(model), info, frequencies)
+
+    @classmethod
+    def from_onnx(cls, path: str | Path, frequencies: Sequence[float] | None = None,
+                  threads: int = 1) -> StreamExtractor:
+        """onnxruntime backend for a file written by ``freqextract export`` (and its JSON sidecar)."""
+        from .export import OnnxBackend
+
+        backend = OnnxBackend(path, threads=threads)
+        return cls(backend, backend.info, frequencies)
+
+    # ------------------------------------------------------------------------------------------ streaming
+    @property
+    def frequencies(self) -> tuple[float, ...]:
+        """The chosen frequencies, in output column order."""
+        return tuple(self.info.frequencies[i] for i in self._selected)
+
+    @property
+    def columns(self) -> list[str]:
+        """Output column names, e.g. ``f1Hz``."""
+        return [f"f{f:g}Hz" for f in self.frequencies]
+
+    @property
+    def n_streams(self) -> int:
+        return len(self._selected)
+
+    @property
+    def state_shape(self) -> tuple[int, int, int]:
+        return (self.info.num_layers, self.n_streams, self.info.hidden_size)
+
+    def reset(self) -> None:
+        """Zero state: the next sample is the first of a new sequence (t = 0)."""
+        self._h = np.zeros(self.state_shape, dtype=np.float32)
+        self._c = np.zeros(self.state_shape, dtype=np.float32)
+
+    @property
+    def state(self) -> NpState:
+        """Copies of (h, c), each (layers, n_streams, H) float32; assign them back to resume."""
+        return self._h.copy(), self._c.copy()
+
+    @state.setter
+    def state(self, value: NpState) -> None:
+        h, c = (np.array(v, dtype=np.float32) for v in value)  # copies
+        for name, v in (("h", h), ("c", c)):
+            if v.shape != self.state_shape:
+                raise ValueError(f"state {name}: expected shape {self.state_shape}, got {v.shape}")
+            if not np.isfinite(v).all():
+                raise ValueError(f"state {name}: contains NaN or infinite values")
+        self._h, self._c = h, c
+
+    def push(self, samples) -> np.ndarray:
+        """A sample (scalar) or a chunk (T,) of S -> outputs (T, n_streams) float32 (T = 1 for a scalar)."""
+        s = np.asarray(samples, dtype=np.float32)
+        if s.ndim > 1:
+            raise ValueError(f"push: expected a scalar or a 1-D chunk of samples, got shape {s.shape}")
+        if not np.isfinite(s).all():
+            bad = int(np.flatnonzero(~np.isfinite(s.reshape(-1)))[0])
+            raise ValueError(f"push: sample {bad} of the chunk is {s.reshape(-1)[bad]} (must be finite)")
+        if s.ndim == 0:
+            x = self._one
+            x[:, 0, 0] = s
+        elif s.shape[0] == 0:
+            return np.zeros((0, self.n_streams), dtype=np.float32)
+        else:
+            x = np.empty((self.n_streams, s.shape[0], self.info.n_inputs), dtype=np.float32)  # (B, T, 1+K)
+            x[...] = self._selectors[:, None, :]
+            x[:, :, 0] = s
+        y, self._h, self._c = self.backend.run(x, self._h, self._c)  # y (B, T)
+        return np.ascontiguousarray(y.T)
+
+
+def open_extractor(checkpoint: str | Path | None = None, onnx: str | Path | None = None,
+                   frequencies: Sequence[float] | None = None) -> StreamExtractor:
+    """An extractor from exactly one of a checkpoint (PyTorch) or an exported ONNX file (onnxruntime)."""
+    if (checkpoint is None) == (onnx is None):
+        raise UserError("give exactly one of a checkpoint or an ONNX file")
+    if checkpoint is not None:
+        return StreamExtractor.from_checkpoint(checkpoint, frequencies)
+    return StreamExtractor.from_onnx(onnx, frequencies)
