@@ -18,6 +18,7 @@ from pathlib import Path
 from .errors import UserError
 
 SCENARIOS = ("spec", "phase-scaled", "offsets")
+MAX_SEED = 2**32  # train.seed: the candidates' seeds (seed * candidates + i) must fit torch's
 MAX_SAMPLES = 20_000_000  # per sequence; beyond this the (K, N) arrays stop fitting in memory comfortably
 
 
@@ -90,6 +91,8 @@ class TrainConfig:
     device: str = "auto"
     threads: int = 1  # CPU threads for torch (0 = torch's default); see train.configure_threads
     log_every: int = 100  # steps between history records; each one also measures the MSE on signal.val_seed
+    checkpoint_every: int = 250  # steps between resume checkpoints in the run directory (0 = none)
+    max_grad_norm: float = 1e6  # a gradient norm above this (before clipping) counts as divergence (0 = off)
 
     @property
     def max_steps(self) -> int:
@@ -260,6 +263,8 @@ def validate(cfg: RunConfig, signal_only: bool = False) -> None:
 
     t = cfg.train
     _at_least("train", t, "seed", 0)
+    if t.seed >= MAX_SEED:
+        raise UserError(f"train.seed: must be below {MAX_SEED}, got {t.seed}")
     if t.lr <= 0:
         raise UserError(f"train.lr: must be > 0, got {t.lr:g}")
     if not 0 < t.lr_floor <= 1:
@@ -292,6 +297,10 @@ def validate(cfg: RunConfig, signal_only: bool = False) -> None:
     _at_least("train", t, "workers", 0)
     _at_least("train", t, "threads", 0)
     _at_least("train", t, "log_every", 1)
+    _at_least("train", t, "checkpoint_every", 0)
+    if t.max_grad_norm < 0:
+        raise UserError(f"train.max_grad_norm: must be >= 0 (0 = off), got {t.max_grad_norm:g}")
+    _at_least("eval", cfg.eval, "shuffle_seed", 0)
 
 
 # ---------------------------------------------------------------------------------------------- files
