@@ -30,6 +30,12 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"freqextract: error: {self.prog}: {message} (see {self.prog} --help)\n")
 
 
+def one_line(message: str) -> str:
+    """The message on one line: line breaks and other control characters (from a file name or a value
+    the user typed) are shown escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+
+
 def _add_config_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", metavar="FILE",
                    help="TOML config (a path, or a bundled name: spec, quick)")
@@ -248,10 +254,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except UserError as e:
-        print(f"freqextract: error: {e}", file=sys.stderr)
+        print(f"freqextract: error: {one_line(str(e))}", file=sys.stderr)
         return EXIT_USER_ERROR
     except Diverged as e:
-        print(f"freqextract: error: {e}", file=sys.stderr)
+        print(f"freqextract: error: {one_line(str(e))}", file=sys.stderr)
         return EXIT_DIVERGED
     except KeyboardInterrupt:
         print("freqextract: interrupted", file=sys.stderr)

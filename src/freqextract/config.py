@@ -217,6 +217,9 @@ def validate(cfg: RunConfig, signal_only: bool = False) -> None:
     if s.duration <= 0:
         raise UserError(f"signal.duration: must be > 0, got {s.duration:g}")
     n = s.fs * s.duration
+    if not math.isfinite(n):
+        raise UserError(f"signal.duration: fs * duration = {n:g} samples is more than the {MAX_SAMPLES:g} "
+                        "supported")
     if abs(n - round(n)) > 1e-6:
         raise UserError(f"signal.duration: fs * duration must be a whole number of samples, got {n:g}")
     if round(n) > MAX_SAMPLES:
@@ -334,6 +337,8 @@ def load_toml(path: str | Path) -> dict:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise UserError(f"{p}: invalid TOML ({e})") from None
+    except RecursionError:
+        raise UserError(f"{p}: invalid TOML (arrays or tables nested too deeply)") from None
 
 
 def parse_override(item: str) -> tuple[str, str, object]:
@@ -345,9 +350,12 @@ def parse_override(item: str) -> tuple[str, str, object]:
     if len(parts) != 2 or not all(parts):
         raise UserError(f"--set {item}: expected section.key=value, e.g. train.lr=0.001")
     try:
-        value = tomllib.loads(f"v = {rhs.strip()}")["v"]
+        parsed = tomllib.loads(f"v = {rhs.strip()}")
+        value = parsed["v"] if parsed.keys() == {"v"} else rhs.strip()  # one value, not more TOML lines
     except tomllib.TOMLDecodeError:
         value = rhs.strip()
+    except RecursionError:
+        raise UserError(f"--set {lhs.strip()}: value nested too deeply") from None
     return parts[0], parts[1], value
 
 

@@ -13,6 +13,12 @@ class UserError(Exception):
     """A mistake in user input: a config value, a data file, a checkpoint or an argument."""
 
 
+def describe(e: BaseException, limit: int = 160) -> str:
+    """``Type: first line of the message`` of an exception that a damaged file caused, for a UserError."""
+    lines = str(e).strip().splitlines()
+    return e.__class__.__name__ + (f": {lines[0][:limit]}" if lines else "")
+
+
 class Diverged(Exception):
     """Training stopped: the loss or the gradient norm became non-finite, or the gradient norm exploded.
 
