@@ -143,3 +143,21 @@ def test_a_run_keeps_going_without_a_diverged_candidate(tmp_path, monkeypatch):
     assert m["status"] == "ok" and first["kept"] and isinstance(first["test_mse"], float)
     assert second == {"seed": 1, "diverged": {"seed": 1, "step": 1, "reason": "loss became nan"},
                       "val_mse": None, "kept": False, "test_mse": None}
+
+
+def test_overwrite_removes_the_old_results_first(tmp_path):
+    """--overwrite clears what an earlier run wrote (so a new run stopped early cannot leave the old
+    results beside its own config), and nothing else."""
+    from freqextract.pipeline import RESULT_FILES, prepare_run_dir
+
+    d = tmp_path / "r"
+    for name in (*RESULT_FILES, "checkpoints/resume-0.pt", "checkpoints/resume-7.pt", "notes.txt",
+                 "checkpoints/mine.pt"):
+        (d / name).parent.mkdir(parents=True, exist_ok=True)
+        (d / name).write_text("old")
+    with pytest.raises(UserError, match="already holds results"):
+        prepare_run_dir(d, load("quick"), overwrite=False)
+    assert (d / "metrics.json").exists()
+    prepare_run_dir(d, load("quick"), overwrite=True)
+    assert sorted(str(p.relative_to(d)) for p in d.rglob("*") if p.is_file()) == [
+        "checkpoints/mine.pt", "notes.txt"]
