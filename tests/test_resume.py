@@ -3,6 +3,7 @@ moments and resumed ends bit-identical (CPU, fixed seed) to a run that was never
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import json
@@ -217,14 +218,15 @@ def test_sigkill_at_random_points_then_resume_gives_identical_results(cli, tmp_p
     assert ma["per_frequency_mse"] == mb["per_frequency_mse"] and ma["ablation"] == mb["ablation"]
 
 
-TIMINGS = ("seconds", "peak_rss_mib", "seconds_to_target", "resumed_from", "train_seconds")
+# what may differ between an interrupted and an uninterrupted run: timings, and the record of the resume
+NOT_COMPARED = ("seconds", "peak_rss_mib", "seconds_to_target", "resumed_from", "resumed")
 
 
-def _strip_timings(obj):
+def _strip(obj):
     if isinstance(obj, dict):
-        return {k: _strip_timings(v) for k, v in obj.items() if k not in TIMINGS}
+        return {k: _strip(v) for k, v in obj.items() if k not in NOT_COMPARED}
     if isinstance(obj, list):
-        return [_strip_timings(v) for v in obj]
+        return [_strip(v) for v in obj]
     return obj
 
 
@@ -242,7 +244,7 @@ def test_sigkill_two_worker_candidates_then_resume_gives_identical_metrics(cli, 
                              finished="metrics.json")
     assert landed >= 3
     ma, mb = (json.loads((d / "metrics.json").read_text()) for d in (ref_dir, run_dir))
-    assert _strip_timings(ma) == _strip_timings(mb)
+    assert _strip(ma) == _strip(mb) and mb["training"]["resumed"]
     assert ma["status"] == "ok" and len(ma["training"]["candidates"]) == 2
 
 
@@ -294,4 +296,55 @@ def test_run_resume_evaluates_a_finished_training(tmp_path, capsys):
     assert "resumed at step 50" in out
     m = json.loads((d / "metrics.json").read_text())
     assert m["status"] == "ok" and m["training"]["candidates"][0]["resumed_from"] == 50
+    assert m["training"]["resumed"]
     assert main(["run", "--resume", str(d)]) == 2 and "has finished" in _err(capsys)
+
+
+def _children(pid: int) -> set[int]:
+    """PIDs whose parent is ``pid`` (Linux /proc)."""
+    out = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            out.add(int(stat.parent.name))
+    return out
+
+
+def _running(pids: set[int]) -> set[int]:
+    """Those of ``pids`` that still run (not gone, not a zombie waiting to be reaped)."""
+    out = set()
+    for pid in pids:
+        with contextlib.suppress(OSError, IndexError):
+            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in "ZX":
+                out.add(pid)
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_workers_die_with_a_killed_parent(cli, tmp_path):
+    """SIGKILL to the main process only (not its group): the candidate workers stop too, instead of
+    training on and writing checkpoints beside a resumed run."""
+    run_dir = tmp_path / "r"
+    cmd = _train_cmd(cli, run_dir, ["train.candidates=2", "train.workers=2", "train.warmup_steps=100000"])
+    proc = subprocess.Popen(cmd, env=cli_env(), start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 300
+        while len(_states(run_dir)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(_states(run_dir)) == 2, "both workers write checkpoints"
+        workers = _children(proc.pid)
+        assert len(workers) >= 2
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        deadline = time.monotonic() + 30
+        while _running(workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _running(workers)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)

@@ -95,7 +95,9 @@ def resumable(run_dir: str | Path, evaluate: bool = True) -> RunConfig:
         except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, OSError):
             raise UserError(f"{mpath}: not a readable metrics file") from None
         if status != "diverged":
-            raise UserError(f"{run_dir}: the run has finished (metrics.json); nothing to resume")
+            hint = "" if (run_dir / "report.html").exists() else \
+                f" (no report.html: freqextract report {run_dir} writes it)"
+            raise UserError(f"{run_dir}: the run has finished (metrics.json); nothing to resume{hint}")
     if not evaluate and (run_dir / "checkpoints" / "final.pt").exists():
         raise UserError(f"{run_dir}: training has finished (checkpoints/final.pt); nothing to resume "
                         f"(freqextract run --resume {run_dir} evaluates it)")
@@ -150,10 +152,11 @@ def _complete(cfg: RunConfig, run_dir: Path, device, progress: bool, echo: Calla
         e.detail = record_divergence(run_dir, cfg, e)
         raise
     train_wall = time.perf_counter() - t0
+    write_json(run_dir / "history.json", result.history)
+    # final.pt last: it marks the training as finished (see resumable)
     checkpoint.save(run_dir / "checkpoints" / "final.pt", result.model, cfg, result.steps, result.optimizer,
                     extra={"train_seconds": train_wall,
                            "kept_candidate_seed": next(c["seed"] for c in candidates if c["kept"])})
-    write_json(run_dir / "history.json", result.history)
     echo(f"trained in {train_wall:.1f} s (kept candidate: {result.steps} steps)")
     if not evaluate:
         return run_dir
@@ -168,7 +171,10 @@ def _complete(cfg: RunConfig, run_dir: Path, device, progress: bool, echo: Calla
         baselines = run_all(test_sig)
     metrics, outputs = evaluate_all(model, cfg, train_sig, test_sig, device, baselines=baselines)
     metrics = {"status": "ok", **metrics}
+    # seconds: this invocation's training wall time (after a resume: since the resume; each candidate's own
+    # seconds count from its start)
     metrics["training"] = {"steps": result.steps, "seconds": train_wall, "device": str(device),
+                           "resumed": any("resumed_from" in c for c in candidates),
                            "final_loss": result.history[-1]["loss"] if result.history else None,
                            "seconds_to_target": time_to_target(result.history),
                            "candidates": candidates,
