@@ -91,7 +91,7 @@ class TrainConfig:
     device: str = "auto"
     threads: int = 1  # CPU threads for torch (0 = torch's default); see train.configure_threads
     log_every: int = 100  # steps between history records; each one also measures the MSE on signal.val_seed
-    checkpoint_every: int = 250  # steps between resume checkpoints in the run directory (0 = none)
+    checkpoint_every: int = 250  # steps between resume checkpoints in the run directory (0 = only at the end)
     max_grad_norm: float = 1e6  # a gradient norm above this (before clipping) counts as divergence (0 = off)
 
     @property
