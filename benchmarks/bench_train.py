@@ -5,8 +5,13 @@ candidate inits side by side (one process per core) and keeps the one with the l
 the table shows every candidate's test MSE too: the spread over inits, not only over runs. Run it alone on
 the machine (other load slows every step); ``--jobs`` runs several seeds at once (only with more cores).
 
+``--from-sweep DIR`` trains nothing: it reads the run directories of a multi-seed study
+(``python benchmarks/bench_multiseed.py``, i.e. ``freqextract sweep --preset multiseed``), whose trials are
+the same default runs, so one pass of training gives both tables. Wall time is then the training time.
+
     python benchmarks/bench_train.py [--seeds 0 1 2] [--jobs 1] [--config spec] [--set k=v ...]
                                      [--runs-dir benchmarks/runs] [--out benchmarks/results/train_seeds.json]
+    python benchmarks/bench_train.py --from-sweep benchmarks/runs/multiseed
 """
 
 from __future__ import annotations
@@ -33,6 +38,24 @@ def run_seed(seed: int, a) -> dict:
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         return {"seed": seed, "error": proc.stderr.strip()[-2000:], "wall_seconds": wall}
+    return row_of(seed, out, wall)
+
+
+def sweep_rows(sweep_dir: Path) -> list[dict]:
+    """One row per finished trial of a multi-seed study, ordered by training seed."""
+    import tomllib
+
+    rows = []
+    for run_dir in sorted((sweep_dir / "trials").iterdir()):
+        if not (run_dir / "metrics.json").exists():
+            continue
+        seed = tomllib.loads((run_dir / "config.toml").read_text())["train"]["seed"]
+        m = json.loads((run_dir / "metrics.json").read_text())
+        rows.append(row_of(seed, run_dir, m["training"]["seconds"]))
+    return sorted(rows, key=lambda r: r["seed"])
+
+
+def row_of(seed: int, out: Path, wall: float) -> dict:
     m = json.loads((out / "metrics.json").read_text())
     return {
         "seed": seed, "run_dir": str(out), "wall_seconds": wall,
@@ -56,9 +79,14 @@ def main(argv=None) -> int:
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE")
     p.add_argument("--runs-dir", default="benchmarks/runs")
     p.add_argument("--out", default="benchmarks/results/train_seeds.json")
+    p.add_argument("--from-sweep", metavar="DIR", help="read a multi-seed study's runs instead of training")
     a = p.parse_args(argv)
-    with ThreadPoolExecutor(max_workers=a.jobs) as pool:
-        rows = list(pool.map(lambda s: run_seed(s, a), a.seeds))
+    if a.from_sweep:
+        rows = sweep_rows(Path(a.from_sweep))
+        a.jobs = 1
+    else:
+        with ThreadPoolExecutor(max_workers=a.jobs) as pool:
+            rows = list(pool.map(lambda s: run_seed(s, a), a.seeds))
 
     print(f"{'seed':>4} {'test MSE':>9} {'per frequency':>35} {'train':>8} {'S=0':>8} {'S shuf':>8} "
           f"{'train s':>8} {'to target':>9} {'wall s':>7} {'RSS MiB':>8}")
@@ -91,6 +119,7 @@ def main(argv=None) -> int:
               f"test MSE median {summary['test_mse_median']:.5f}, worst {summary['test_mse_worst']:.5f}; "
               f"slowest run {summary['wall_seconds_max']:.0f} s wall ({a.jobs} at a time)")
     result = {"benchmark": "train_seeds", "config": a.config, "overrides": a.set, "jobs": a.jobs, "rows": rows,
+              "source": f"multi-seed study {a.from_sweep}" if a.from_sweep else "freqextract run per seed",
               "summary": summary, "machine": platform.machine(), "python": platform.python_version()}
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -26,12 +26,13 @@ def table_train_seeds(r: dict) -> str:
         ttt = f"{row['seconds_to_target']:.0f}" if row["seconds_to_target"] is not None else "not reached"
         per = " | ".join(f"{v:.5f}" for v in row["test_per_frequency_mse"])
         lines.append(f"| {row['seed']} | **{row['test_mse']:.5f}** | {per} | {row['train_mse']:.5f} | "
-                     f"{row['test_mse_S_zeroed']:.5f} | {row['test_mse_S_shuffled']:.5f} | {row['train_seconds']:.0f} | "
+                     f"{row['test_mse_S_zeroed']:.5f} | {row['test_mse_S_shuffled']:.5f} | "
+                     f"{row['train_seconds']:.0f} | "
                      f"{ttt} | {row['peak_rss_mib']:.0f} |")
     cands = [(row["seed"], c) for row in r["rows"] for c in row.get("candidates", [])]
     if cands:
         lines += ["", "Every candidate init (each run trains two side by side and keeps the lower *validation* MSE, "
-                  "seed 3; the test seed plays no part in the choice):", "",
+                  "signal.val_seed, outside the test seeds; the test seeds play no part in the choice):", "",
                   "| run seed | candidate seed | validation MSE | test MSE | steps | training s | kept |",
                   "|---|---|---|---|---|---|---|"]
         lines += [f"| {seed} | {c['seed']} | {c['val_mse']:.5f} | {c['test_mse']:.5f} | {c['steps']} | "
@@ -40,9 +41,12 @@ def table_train_seeds(r: dict) -> str:
     if s:
         lines.append("")
         lines.append(f"{s['met_target']} of {s['seeds']} seeds meet the target (test MSE ≤ 0.005 overall and ≤ 0.01 "
-                     f"for each frequency); median test MSE {s['test_mse_median']:.5f}, worst {s['test_mse_worst']:.5f}; "
-                     f"slowest whole run {s['wall_seconds_max']:.0f} s wall ({r['jobs']} runs at a time on "
-                     f"{r['machine']}).")
+                     f"for each frequency); median test MSE {s['test_mse_median']:.5f}, "
+                     f"worst {s['test_mse_worst']:.5f}; "
+                     + (f"longest training {s['wall_seconds_max']:.0f} s (runs of {r['source']}, "
+                        f"{r['machine']})." if r.get("source", "").startswith("multi-seed") else
+                        f"slowest whole run {s['wall_seconds_max']:.0f} s wall ({r['jobs']} runs at a time on "
+                        f"{r['machine']})."))
     return "\n".join(lines)
 
 
@@ -67,7 +71,53 @@ def table_seq_len(r: dict) -> str:
     return "\n".join(lines)
 
 
-TABLES = {"train_seeds": table_train_seeds, "loops": table_loops, "seq_len": table_seq_len}
+def table_scenarios(r: dict) -> str:
+    names = list(r["baseline_kinds"])
+    kinds = r["baseline_kinds"]
+    head = " | ".join(f"{n} ({kinds[n]})" for n in names)
+    lines = [f"| scenario | LSTM (95 % CI) | {head} | target | met |",
+             "|---|---|" + "---|" * len(names) + "---|---|"]
+    for row in r["rows"]:
+        base = " | ".join(f"{row['baselines_mean_mse'][n]:.5f}" for n in names)
+        met = "" if row["met"] is None else ("yes" if row["met"] else "**no**")
+        lines.append(f"| {row['scenario']} | **{row['lstm_mean_mse']:.5f}** ± {row['lstm_ci95_halfwidth']:.5f} | "
+                     f"{base} | {row['target']} | {met} |")
+    seeds = r["rows"][0]["seeds"]
+    lines += ["", f"Mean test MSE over noise seeds {seeds[0]}..{seeds[-1]} ({len(seeds)} sequences each, all "
+              f"K×N rows); one training run per scenario (default recipe, base seed 0)."]
+    return "\n".join(lines)
+
+
+def table_multiseed(r: dict) -> str:
+    o = r["over_seeds"]
+    seeds = o["test_seeds"]
+    freqs = " | ".join(f"{f:g} Hz" for f in r["frequencies"])
+    lines = [f"| training seed | validation MSE | test MSE (seed {seeds[0]}) | test MSE, mean over seeds "
+             f"{seeds[0]}..{seeds[-1]} | {freqs} | target met |",
+             "|---" * (5 + len(r["frequencies"])) + "|"]
+    for row in o["rows"]:
+        per = " | ".join(f"{v:.5f}" for v in row["multi_seed_per_frequency_mean"])
+        lines.append(f"| {row['seed']} | {row['validation_mse']:.5f} | {row['test_mse']:.5f} | "
+                     f"**{row['multi_seed_mean']:.5f}** | {per} | {'yes' if row['met_target'] else ''} |")
+
+    def ci(s: dict) -> str:
+        return f"{s['ci95'][0]:.5f} to {s['ci95'][1]:.5f}" if s.get("ci95") else "–"
+
+    per_mean = " | ".join(f"{s['mean']:.5f}" for s in o["multi_seed_per_frequency_mean"])
+    per_ci = " | ".join(ci(s) for s in o["multi_seed_per_frequency_mean"])
+    lines += [f"| mean | {o['validation_mse']['mean']:.5f} | {o['test_mse']['mean']:.5f} | "
+              f"**{o['multi_seed_mean']['mean']:.5f}** | {per_mean} | |",
+              f"| 95% CI | {ci(o['validation_mse'])} | {ci(o['test_mse'])} | {ci(o['multi_seed_mean'])} | "
+              f"{per_ci} | |", "",
+              f"{o['met_target']} of {o['n']} training seeds meet the target (mean test MSE ≤ "
+              f"{o['target']['overall']} over all rows and ≤ {o['target']['each_frequency']} for every "
+              f"frequency); {r['wall_seconds']:.0f} s wall with {r['workers']} worker(s) on {r['cpus']} "
+              f"{r['machine']} cores."]
+    return "\n".join(lines)
+
+
+TABLES = {"train_seeds": table_train_seeds, "loops": table_loops, "seq_len": table_seq_len,
+          "scenarios": table_scenarios, "multiseed": table_multiseed}
 
 
 def main(argv=None) -> int:

@@ -50,3 +50,45 @@ def assert_same_signal(a, b, *, meta: bool = True) -> None:
     assert a.fs == b.fs
     if meta:
         assert a.meta == b.meta
+
+
+# A sweep small enough for tests: 1 s of signal, a tiny model, 20 training steps, no figures per trial.
+TINY_SWEEP = """
+[signal]
+duration = 1.0
+[model]
+hidden_size = 8
+[train]
+warmup_horizon = 100
+warmup_steps = 10
+growth_steps = 5
+final_steps = 5
+log_every = 5
+warmup_gate = 0.0
+growth_gate = 0.0
+device = "cpu"
+[eval]
+baselines = false
+ablations = false
+report = false
+[sweep]
+name = "tiny"
+n_trials = 4
+pruner = "none"
+[sweep.space."train.lr"]
+type = "float"
+low = 0.001
+high = 0.01
+log = true
+[sweep.space."model.hidden_size"]
+type = "categorical"
+choices = [4, 8]
+"""
+
+
+@pytest.fixture(scope="session")
+def tiny_sweep(tmp_path_factory) -> Path:
+    """The path of a TOML file holding :data:`TINY_SWEEP`."""
+    path = tmp_path_factory.mktemp("sweep-config") / "tiny.toml"
+    path.write_text(TINY_SWEEP)
+    return path

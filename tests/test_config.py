@@ -264,6 +264,11 @@ BAD = [
     ("train.loss_ema", _cfg(train={"loss_ema": 1.0})),
     ("train.threads", _cfg(train={"threads": -1})),
     ("signal.val_seed", _cfg(signal={"val_seed": -1})),
+    ("signal.val_seed", _cfg(signal={"val_seed": 3})),  # one of the test seeds 2..11
+    ("signal.val_seed", _cfg(signal={"test_seed": 10})),  # test seeds 10..19 hold the default 12
+    ("train.restart_gate", _cfg(train={"restart_gate": -0.1})),
+    ("train.max_restarts", _cfg(train={"max_restarts": -1})),
+    ("train.growth_lr_power", _cfg(train={"growth_lr_power": 3.0})),
     ("model.seq_len", _cfg(model={"seq_len": 3}, train={"warmup_horizon": 100})),
     ("train.tbptt", _cfg(train={"tbptt": -1})),
     ("train.clip", _cfg(train={"clip": 0.0})),
@@ -327,7 +332,8 @@ def test_every_validated_field_is_covered():
     must = {"signal.scenario", "signal.fs", "signal.duration", "signal.frequencies", "signal.amplitude",
             "signal.phase_scale", "signal.noise_sigma", "signal.train_seed", "signal.test_seed",
             "model.hidden_size", "model.num_layers", "model.seq_len", "model.window_state", "model.init",
-            "model.chrono_tmax", "train.seed", "train.lr", "train.lr_floor", "train.warmup_horizon", "train.warmup_steps",
+            "model.chrono_tmax", "train.seed", "train.lr", "train.lr_floor", "train.warmup_horizon",
+            "train.warmup_steps",
             "train.growth_steps", "train.final_steps", "train.focus", "train.tbptt", "train.clip",
             "train.realisations", "train.device", "train.log_every", "train.checkpoint_every",
             "train.max_grad_norm", "eval.ablations", "eval.shuffle_seed"}

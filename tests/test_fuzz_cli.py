@@ -178,11 +178,13 @@ OUT_OF_RANGE: dict[str, st.SearchStrategy] = {
     "train.realisations": ints_below(0), "train.candidates": ints_below(0), "train.workers": ints_below(-1),
     "train.device": bad_names, "train.threads": ints_below(-1), "train.log_every": ints_below(0),
     "train.checkpoint_every": ints_below(-1), "train.max_grad_norm": below(0.0, inclusive=False),
+    "train.restart_gate": below(0.0, inclusive=False), "train.max_restarts": ints_below(-1),
+    "train.growth_lr_power": st.one_of(below(0.0, inclusive=False), st.floats(2.0, 1e9, exclude_min=True)),
     "eval.shuffle_seed": ints_below(-1),
 }
 # where the message names the field the value conflicts with rather than the one that was set
 RELATED = {"signal.fs": ("signal.frequencies", "signal.duration")}
-UNCHECKED = {"eval.ablations", "eval.baselines"}  # booleans: every value of the right type is valid
+UNCHECKED = {"eval.ablations", "eval.baselines", "eval.report"}  # booleans: every value of the right type is valid
 
 
 def test_the_fuzz_tables_match_the_config():

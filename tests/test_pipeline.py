@@ -70,7 +70,8 @@ def test_evaluate_on_a_file_written_by_another_program(quick_run, tmp_path):
     t = np.arange(n) / fs
     freqs = np.array([1.0, 3.0, 5.0, 7.0])
     rng = np.random.default_rng(99)
-    S = np.mean(rng.uniform(0.8, 1.2, (4, n)) * np.sin(2 * np.pi * freqs[:, None] * t + rng.uniform(0, 2 * np.pi, (4, n))), 0)
+    phase = rng.uniform(0, 2 * np.pi, (4, n))
+    S = np.mean(rng.uniform(0.8, 1.2, (4, n)) * np.sin(2 * np.pi * freqs[:, None] * t + phase), 0)
     path = tmp_path / "other.npz"
     np.savez(path, t=t.astype(np.float32), S=S.astype(np.float32), targets=np.sin(2 * np.pi * freqs[:, None] * t),
              frequencies=freqs, fs=fs)

@@ -118,6 +118,28 @@ def test_resumed_training_is_bit_identical_to_uninterrupted(tmp_path):
         train(load("quick", [*QUICK, "train.lr=0.001"]), progress=False, state_path=path)
 
 
+def test_resume_across_init_restarts_is_bit_identical(tmp_path):
+    """With restarts (a fresh init after a failed warm-up), stopped after the first restart and resumed:
+    the same restarts happen at the same steps and the end is the same."""
+    cfg = load("quick", ["train.checkpoint_every=4", "train.restart_gate=1e-9", "train.max_restarts=2"])
+    ref = train(cfg, progress=False)
+    assert max(h["restarts"] for h in ref.history) == 2
+
+    def crash(rec):
+        if rec["restarts"] == 1 and rec["step"] > 40:
+            raise KeyboardInterrupt
+
+    path = tmp_path / "resume-0.pt"
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, progress=False, state_path=path, on_log=crash)
+    assert resume.load(path, cfg)["curriculum"]["restarts"] == 1
+    res = train(cfg, progress=False, state_path=path)
+    assert res.resumed_from > 30 and res.steps == ref.steps
+    assert _same_weights(res.model.state_dict(), ref.model.state_dict())
+    assert [(h["step"], h["restarts"], h["val_mse"]) for h in res.history] == \
+        [(h["step"], h["restarts"], h["val_mse"]) for h in ref.history]
+
+
 def test_candidates_resume_independently(tmp_path, monkeypatch):
     """Two candidates: the first finished, the second stopped mid-way. The resume trains only the second
     (from its own checkpoint) and keeps the same candidate with the same weights."""

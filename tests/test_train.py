@@ -10,6 +10,7 @@ from freqextract import resume
 from freqextract.config import load
 from freqextract.errors import Diverged
 from freqextract.train import (
+    Curriculum,
     candidate_seeds,
     focus_loss,
     fused_window,
@@ -44,7 +45,8 @@ def test_gates_hold_the_plan_back_but_within_bounds(loss, extra, growth):
     """Losses above the warm-up gate extend the warm-up; above the growth gate they slow the growth,
     never past max_steps."""
     cfg = load(None, ["train.warmup_steps=20", "train.growth_steps=50", "train.final_steps=5",
-                      "train.warmup_extra=40", "train.growth_max_factor=2.0", "train.loss_ema=0"])
+                      "train.warmup_extra=40", "train.growth_max_factor=2.0", "train.loss_ema=0",
+                      "train.restart_gate=0"])
     plan = schedule(cfg, losses=[loss] * 4)
     phases = [p for p, _, _ in plan]
     assert phases.count("warm-up") == 20 + extra
@@ -53,6 +55,34 @@ def test_gates_hold_the_plan_back_but_within_bounds(loss, extra, growth):
     assert plan[-1][1] == 10_000
     lrs = [r for _, _, r in plan]
     assert all(b <= a * (1 + 1e-12) for a, b in zip(lrs, lrs[1:], strict=False))
+
+
+@pytest.mark.parametrize("loss, restarts", [(0.01, 0), (0.05, 2), (0.3, 2)])
+def test_a_warm_up_that_leaves_a_frequency_behind_starts_over(loss, restarts):
+    """A frequency still above restart_gate when the warm-up ends asks for a fresh init and a new warm-up,
+    at most max_restarts times; then training goes on whatever the loss."""
+    cfg = load(None, ["train.warmup_steps=20", "train.growth_steps=10", "train.final_steps=5",
+                      "train.warmup_extra=15", "train.loss_ema=0", "train.restart_gate=0.05", "train.max_restarts=2",
+                      "train.growth_gate=0"])
+    cur = Curriculum(cfg)
+    requests = []
+    while cur.next() is not None:
+        cur.update([0.001, 0.001, loss, 0.001])
+        if cur.restart_pending:
+            requests.append(cur.step)
+            cur.restart_pending = False
+    assert cur.restarts == restarts and len(requests) == restarts
+    assert requests == [35 * (i + 1) for i in range(restarts)], "each warm-up runs its full length first"
+    assert cur.step == 35 * (restarts + 1) + 10 + 5 <= cfg.train.max_steps
+
+
+def test_growth_lr_power_sets_how_fast_the_lr_falls_with_the_horizon():
+    for power in (0.0, 0.5, 1.0):
+        cfg = load(None, ["train.warmup_steps=5", "train.growth_steps=20", "train.final_steps=1",
+                          "train.lr=0.01", "train.lr_floor=0.1", f"train.growth_lr_power={power}"])
+        growth = [(h, lr) for phase, h, lr in schedule(cfg) if phase == "growth"]
+        for h, lr in growth:
+            assert lr == pytest.approx(1e-3 * (1000 / h) ** power)
 
 
 def test_schedule_windows_tile_the_horizon_for_sequence_models():
@@ -170,3 +200,21 @@ def test_a_diverged_candidate_is_left_out_and_all_diverged_raises(monkeypatch):
         train_best_of(cfg, progress=False)
     assert [c["seed"] for c in info.value.candidates] == [0, 1] and info.value.step == 3
     assert "1 more candidate(s) diverged too" in str(info.value)
+
+
+def test_on_log_sees_every_record_and_can_stop_training():
+    class Stop(Exception):
+        pass
+
+    seen = []
+
+    def hook(rec):
+        seen.append((rec["step"], rec["val_mse"]))
+        if rec["step"] >= 20:
+            raise Stop
+
+    with pytest.raises(Stop):  # what a sweep's pruner does to a hopeless trial
+        train_best_of(load("quick"), on_log=hook)
+    assert [s for s, _ in seen] == [1, 10, 20] and all(0 < v < 2 for _, v in seen)
+    with pytest.raises(ValueError, match="candidates"):  # records of two inits would interleave
+        train_best_of(load("quick", ["train.candidates=2"]), on_log=hook)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -174,6 +175,51 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_sweep(args) -> int:
+    from .sweep import sweep, worker_command
+    from .sweep_config import load
+
+    overrides = list(args.overrides)
+    if args.trials is not None:
+        overrides.append(f"sweep.n_trials={args.trials}")
+    if args.study is not None:
+        overrides.append(f"sweep.name={json.dumps(args.study)}")
+    if args.device:
+        overrides.append(f'train.device="{args.device}"')
+    base, sweep_cfg = load(args.config, overrides, preset=args.preset)
+    result = sweep(base, sweep_cfg, args.out, args.storage, args.workers, echo=print)
+    if result.report is None:
+        cmd = worker_command(result.study.storage_spec, result.study.name)
+        print("study created; start workers (anywhere that reaches the storage) with:\n  "
+              + shlex.join(["freqextract", *cmd[3:]]))
+        return 0
+    print(result.headline)
+    print(f"wrote {result.report}")
+    failed = [c for c in result.codes if c != 0]
+    if failed:
+        print(f"freqextract: error: {len(failed)} of {len(result.codes)} workers exited with an error",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_sweep_worker(args) -> int:
+    from .sweep import work
+
+    counts = work(args.storage, args.study, args.out, progress=args.progress, echo=print)
+    print("worker done: " + ", ".join(f"{n} {state}" for state, n in counts.items()))
+    return 0
+
+
+def cmd_sweep_report(args) -> int:
+    from .sweep_report import write_sweep_report
+
+    path, headline = write_sweep_report(args.sweep_dir, args.storage, args.study)
+    print(headline)
+    print(f"wrote {path}")
+    return 0
+
+
 # ---------------------------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="freqextract", description=DESCRIPTION,
@@ -242,7 +288,58 @@ def build_parser() -> argparse.ArgumentParser:
                                    "everything embedded.")
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by freqextract run")
     p.set_defaults(func=cmd_report)
+
+    _sweep_parsers(sub)
     return parser
+
+
+def _sweep_parsers(sub) -> None:
+    p = sub.add_parser("sweep", help="an Optuna study over a search space: trials are run directories",
+                       description="Create an Optuna study over the search space of the config's [sweep] "
+                                   "table (see configs/sweep.toml), put N trials in it and run them with K "
+                                   "local worker processes; each trial is an ordinary run directory under "
+                                   "OUT/trials/<n>. Then writes OUT/report.html. With --storage "
+                                   "postgresql://... workers on any machine join the same study "
+                                   "(freqextract sweep worker).")
+    _add_config_args(p)
+    p.add_argument("--preset", metavar="NAME",
+                   help="a sweep design under the config (a TOML path or a bundled name: multiseed = the "
+                        "config trained on training seeds 0..N-1, N = --trials)")
+    p.add_argument("--trials", type=int, metavar="N",
+                   help="trials in the study in all (default: sweep.n_trials)")
+    p.add_argument("--storage", metavar="URL",
+                   help="database URL (postgresql://user@host/db; any SQLAlchemy URL Optuna takes) or a "
+                        "journal file (default: OUT/study.journal)")
+    p.add_argument("--study", metavar="NAME", help="study name (default: sweep.name)")
+    p.add_argument("--workers", type=int, default=1, metavar="K",
+                   help="local worker processes (default 1; 0 = only create the study, for workers "
+                        "elsewhere)")
+    p.add_argument("--out", metavar="DIR", help="sweep directory (default: sweeps/<name>-<timestamp>)")
+    p.add_argument("--device", help="cpu, cuda[:N] or mps for every trial (default: config train.device)")
+    p.set_defaults(func=cmd_sweep)
+    steps = p.add_subparsers(dest="sweep_command", metavar="{worker,report}", parser_class=_Parser)
+
+    w = steps.add_parser("worker", help="join a study: run its waiting trials until none is left",
+                         description="Take the study's waiting trials one by one and run each as a run "
+                                     "directory, until none is left. Start as many as you like, on any "
+                                     "machine that reaches the storage; the study holds the whole config.")
+    w.add_argument("--storage", required=True, metavar="URL",
+                   help="the study's database URL, journal file, or sweep directory")
+    w.add_argument("--study", metavar="NAME", help="study name (default: the only study in the storage)")
+    w.add_argument("--out", metavar="DIR",
+                   help="sweep directory for the trials' run directories (default: the one the study was "
+                        "created with)")
+    w.add_argument("--progress", action="store_true", help="show each trial's training progress bar")
+    w.set_defaults(func=cmd_sweep_worker)
+
+    r = steps.add_parser("report", help="best trials, importance and history of a study as an HTML page",
+                         description="Write summary.json, figures/ and a self-contained report.html for a "
+                                     "study: best trials, parameter importance, optimisation history, and "
+                                     "for a multi-seed study the mean with a 95% confidence interval.")
+    r.add_argument("sweep_dir", nargs="?", metavar="DIR", help="the sweep directory (where the report goes)")
+    r.add_argument("--storage", metavar="URL", help="the study's database URL (default: DIR's study)")
+    r.add_argument("--study", metavar="NAME", help="study name (default: the only study in the storage)")
+    r.set_defaults(func=cmd_sweep_report)
 
 
 def main(argv: list[str] | None = None) -> int:

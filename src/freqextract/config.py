@@ -22,6 +22,9 @@ MAX_SEED = 2**32  # train.seed: the candidates' seeds (seed * candidates + i) mu
 MAX_SAMPLES = 20_000_000  # per sequence; beyond this the (K, N) arrays stop fitting in memory comfortably
 
 
+TEST_SEEDS = 10  # how many noise seeds the test is repeated on, from signal.test_seed up
+
+
 @dataclass(frozen=True)
 class SignalConfig:
     """The mixed signal: scenario, frequencies, sampling and noise (SPEC.md sections 1 and 3)."""
@@ -36,7 +39,8 @@ class SignalConfig:
     noise_sigma: float = 0.0  # additive white Gaussian noise on S (not in the spec scenario)
     train_seed: int = 1
     test_seed: int = 2
-    val_seed: int = 3  # watched during training (never the test seed)
+    val_seed: int = 12  # watched during training and picks the kept init: never a test seed
+    # the test seeds are test_seed .. test_seed + TEST_SEEDS - 1 (metrics.json "multi_seed")
 
     @property
     def n_samples(self) -> int:
@@ -62,11 +66,14 @@ class TrainConfig:
 
     warm-up   ``warmup_steps`` at ``warmup_horizon`` samples, lr cosine from ``lr`` to ``lr * lr_floor``;
               then up to ``warmup_extra`` more steps at the floor until every frequency's loss (moving
-              average) is below ``warmup_gate``
+              average) is below ``warmup_gate``; if one is still above ``restart_gate`` then, that
+              frequency's oscillator never started: the init is discarded and training starts over from
+              a fresh one (at most ``max_restarts`` times)
     growth    the horizon grows geometrically to the whole signal in ``growth_steps`` advances, one per
               step while every frequency's loss is below ``growth_gate`` (at most
-              ``growth_max_factor * growth_steps`` steps); lr = lr * lr_floor * warmup_horizon / horizon,
-              continuous with the warm-up: it never jumps up
+              ``growth_max_factor * growth_steps`` steps);
+              lr = lr * lr_floor * (warmup_horizon / horizon) ** growth_lr_power, continuous with the
+              warm-up: it never jumps up
     final     ``final_steps`` on the whole signal, lr cosine-decayed to 0
     """
 
@@ -79,8 +86,11 @@ class TrainConfig:
     final_steps: int = 500
     warmup_gate: float = 0.005  # 0 = no extension
     warmup_extra: int = 1000
+    restart_gate: float = 0.0  # 0 = never restart
+    max_restarts: int = 2
     growth_gate: float = 0.02  # 0 = grow every step
     growth_max_factor: float = 1.5
+    growth_lr_power: float = 1.0  # how fast the lr falls as the horizon grows (0 = stays at the floor)
     loss_ema: float = 0.95  # decay of the per-frequency moving average the gates read
     focus: float = 1.0  # weight each frequency's loss by (its loss / mean loss) ** focus; 0 = plain mean
     tbptt: int = 0  # truncate backprop every this many samples (0 = through the whole horizon)
@@ -98,8 +108,11 @@ class TrainConfig:
     def max_steps(self) -> int:
         """Upper bound on optimiser steps (the gates decide how many are taken)."""
         extra = self.warmup_extra if self.warmup_gate > 0 else 0
-        growth = int(math.ceil(self.growth_max_factor * self.growth_steps)) if self.growth_gate > 0 else self.growth_steps
-        return self.warmup_steps + extra + growth + self.final_steps
+        growth = self.growth_steps
+        if self.growth_gate > 0:
+            growth = int(math.ceil(self.growth_max_factor * self.growth_steps))
+        restarts = self.max_restarts if self.restart_gate > 0 and self.warmup_steps else 0
+        return (1 + restarts) * (self.warmup_steps + extra) + growth + self.final_steps
 
 
 @dataclass(frozen=True)
@@ -108,6 +121,7 @@ class EvalConfig:
 
     ablations: bool = True
     baselines: bool = True  # run the classical baselines (baselines.py) on the test signal beside the model
+    report: bool = True  # figures/ and report.html (false: skipped; `freqextract report RUN_DIR` draws them)
     shuffle_seed: int = 12345
 
 
@@ -122,6 +136,8 @@ class RunConfig:
 SECTIONS: dict[str, type] = {
     "signal": SignalConfig, "model": ModelConfig, "train": TrainConfig, "eval": EvalConfig,
 }
+# tables a config file may hold for another command (the run sections stay valid without them)
+OTHER_SECTIONS: dict[str, str] = {"sweep": "freqextract sweep"}
 
 
 # ---------------------------------------------------------------------------------------------- coercion
@@ -170,6 +186,17 @@ def _build(section: str, cls: type, values: dict):
     return cls(**kwargs)
 
 
+def field_types() -> dict[str, object]:
+    """``section.key`` -> the type annotation of every config field (what a sweep may vary)."""
+    return {f"{s}.{k}": tp for s, cls in SECTIONS.items() for k, tp in typing.get_type_hints(cls).items()}
+
+
+def coerce_field(path: str, value, label: str):
+    """``value`` type-checked for the field ``path`` (``section.key``), in canonical form; errors name
+    ``label``."""
+    return _coerce(label, value, field_types()[path])
+
+
 def from_dict(data: dict, signal_only: bool = False) -> RunConfig:
     """Build and validate a :class:`RunConfig` from nested dicts (missing keys take the defaults).
 
@@ -179,6 +206,9 @@ def from_dict(data: dict, signal_only: bool = False) -> RunConfig:
     if not isinstance(data, dict):
         raise UserError("config: expected a table of sections")
     for section in data:
+        if section in OTHER_SECTIONS:
+            raise UserError(f"{section}: this table is read by `{OTHER_SECTIONS[section]}`, not by this "
+                            "command")
         if section not in SECTIONS:
             raise UserError(f"{section}: unknown config section (known: {', '.join(SECTIONS)})")
         if not isinstance(data[section], dict):
@@ -250,6 +280,9 @@ def validate(cfg: RunConfig, signal_only: bool = False) -> None:
     for name in ("train_seed", "test_seed", "val_seed"):
         if getattr(s, name) < 0:
             raise UserError(f"signal.{name}: must be >= 0, got {getattr(s, name)}")
+    if s.test_seed <= s.val_seed < s.test_seed + TEST_SEEDS:
+        raise UserError(f"signal.val_seed: {s.val_seed} is one of the test seeds ({s.test_seed}.."
+                        f"{s.test_seed + TEST_SEEDS - 1}); choosing on it would let test data pick the model")
     if signal_only:
         return
 
@@ -279,13 +312,15 @@ def validate(cfg: RunConfig, signal_only: bool = False) -> None:
             raise UserError(f"train.{name}: must be >= 0, got {getattr(t, name)}")
     if t.warmup_steps + t.growth_steps + t.final_steps < 1:
         raise UserError("train.warmup_steps: warm-up, growth and final steps add up to 0; nothing to train")
-    for name in ("warmup_gate", "growth_gate", "warmup_extra"):
+    for name in ("warmup_gate", "growth_gate", "warmup_extra", "restart_gate", "max_restarts"):
         if getattr(t, name) < 0:
             raise UserError(f"train.{name}: must be >= 0, got {getattr(t, name)}")
     if t.growth_max_factor < 1:
         raise UserError(f"train.growth_max_factor: must be >= 1, got {t.growth_max_factor:g}")
     if not 0 <= t.loss_ema < 1:
         raise UserError(f"train.loss_ema: must be in [0, 1), got {t.loss_ema:g}")
+    if not 0 <= t.growth_lr_power <= 2:
+        raise UserError(f"train.growth_lr_power: must be in [0, 2], got {t.growth_lr_power:g}")
     if t.focus < 0:
         raise UserError(f"train.focus: must be >= 0, got {t.focus:g}")
     if m.seq_len > 1 and (t.warmup_horizon % m.seq_len or s.n_samples % m.seq_len):
@@ -363,15 +398,22 @@ def load(path: str | Path | None = None, overrides: typing.Sequence[str] = (),
          signal_only: bool = False) -> RunConfig:
     """Defaults, then the TOML file (if any), then ``--set`` overrides; validated (see :func:`from_dict`)."""
     data: dict = load_toml(path) if path is not None else {}
+    return from_dict(apply_overrides(data, overrides), signal_only=signal_only)
+
+
+def apply_overrides(data: dict, overrides: typing.Sequence[str],
+                    sections: typing.Iterable[str] = SECTIONS) -> dict:
+    """Set each ``section.key=value`` of ``overrides`` in the nested dict ``data`` (in place; returned)."""
+    sections = list(sections)
     for item in overrides:
         section, key, value = parse_override(item)
-        if section not in SECTIONS:
-            raise UserError(f"--set {item}: unknown section {section!r} (known: {', '.join(SECTIONS)})")
+        if section not in sections:
+            raise UserError(f"--set {item}: unknown section {section!r} (known: {', '.join(sections)})")
         data.setdefault(section, {})
         if not isinstance(data[section], dict):
             raise UserError(f"{section}: expected a table")
         data[section][key] = value
-    return from_dict(data, signal_only=signal_only)
+    return data
 
 
 def _toml_value(v) -> str:
@@ -390,11 +432,14 @@ def _toml_value(v) -> str:
     raise TypeError(f"cannot write {v!r} as TOML")
 
 
+def toml_table(header: str, values: dict) -> str:
+    """One TOML table: ``[header]`` and a ``key = value`` line per item (keys quoted where they must be)."""
+    def key(k: str) -> str:
+        return k if k.replace("_", "a").replace("-", "a").isalnum() and k.isascii() else _toml_value(k)
+
+    return "\n".join([f"[{header}]", *(f"{key(k)} = {_toml_value(v)}" for k, v in values.items()), ""])
+
+
 def dumps(cfg: RunConfig) -> str:
     """TOML text that :func:`load` reads back to an equal config."""
-    out = []
-    for section, values in to_dict(cfg).items():
-        out.append(f"[{section}]")
-        out.extend(f"{k} = {_toml_value(v)}" for k, v in values.items())
-        out.append("")
-    return "\n".join(out)
+    return "\n".join(toml_table(section, values) for section, values in to_dict(cfg).items())

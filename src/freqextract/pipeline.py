@@ -12,7 +12,7 @@
       predictions.npz        outputs of the model on train and test, (K, N) each
       test_predictions.csv   the K*N-row test table (t, S, C1..CK, target) plus output and error
       figures/*.png          graphs 1 and 2, training curves, error histogram, error vs time, PSD
-      report.html            self-contained report (figures embedded)
+      report.html            self-contained report (figures embedded); both only with eval.report
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import numpy as np
 
 from . import __version__, checkpoint, resume
 from .atomic import atomic_path, remove_leftovers, write_json, write_text
-from .config import RunConfig, dumps, load
+from .config import TEST_SEEDS, RunConfig, dumps, load
 from .data import load_signal, save_npz
 from .errors import Diverged, UserError
 from .evaluate import (
@@ -95,7 +95,7 @@ def resumable(run_dir: str | Path, evaluate: bool = True) -> RunConfig:
         except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, OSError):
             raise UserError(f"{mpath}: not a readable metrics file") from None
         if status != "diverged":
-            hint = "" if (run_dir / "report.html").exists() else \
+            hint = "" if (run_dir / "report.html").exists() or not cfg.eval.report else \
                 f" (no report.html: freqextract report {run_dir} writes it)"
             raise UserError(f"{run_dir}: the run has finished (metrics.json); nothing to resume{hint}")
     if not evaluate and (run_dir / "checkpoints" / "final.pt").exists():
@@ -108,16 +108,18 @@ def resumable(run_dir: str | Path, evaluate: bool = True) -> RunConfig:
 
 
 def run(cfg: RunConfig, out_dir: str | Path | None = None, overwrite: bool = False, progress: bool = True,
-        echo: Callable[[str], None] = lambda s: None, evaluate: bool = True) -> Path:
+        echo: Callable[[str], None] = lambda s: None, evaluate: bool = True,
+        on_log: Callable[[dict], None] | None = None) -> Path:
     """Train (and by default evaluate and report) one config; returns the run directory.
 
+    ``on_log``: called with every training history record (one candidate only; see train.train).
     A diverging training writes ``metrics.json`` with ``{"status": "diverged"}`` and raises
     :class:`~freqextract.errors.Diverged`; the candidates' last good states stay in ``checkpoints/``.
     """
     device = select_device(cfg.train.device)
     run_dir = prepare_run_dir(out_dir, cfg, overwrite)
     write_text(run_dir / "config.toml", dumps(cfg))
-    return _complete(cfg, run_dir, device, progress, echo, evaluate)
+    return _complete(cfg, run_dir, device, progress, echo, evaluate, on_log)
 
 
 def resume_run(run_dir: str | Path, progress: bool = True, echo: Callable[[str], None] = lambda s: None,
@@ -135,7 +137,7 @@ def resume_run(run_dir: str | Path, progress: bool = True, echo: Callable[[str],
 
 
 def _complete(cfg: RunConfig, run_dir: Path, device, progress: bool, echo: Callable[[str], None],
-              evaluate: bool) -> Path:
+              evaluate: bool, on_log: Callable[[dict], None] | None = None) -> Path:
     """Everything after the run directory is set up: data, training, and (``evaluate``) the results."""
     train_sig = generate(cfg.signal, cfg.signal.train_seed)
     test_sig = generate(cfg.signal, cfg.signal.test_seed)
@@ -147,7 +149,7 @@ def _complete(cfg: RunConfig, run_dir: Path, device, progress: bool, echo: Calla
     t0 = time.perf_counter()
     try:
         result, candidates, candidate_models = train_best_of(cfg, device=device, progress=progress, echo=echo,
-                                                             checkpoint_dir=run_dir / "checkpoints")
+                                                             on_log=on_log, checkpoint_dir=run_dir / "checkpoints")
     except Diverged as e:
         e.detail = record_divergence(run_dir, cfg, e)
         raise
@@ -186,9 +188,10 @@ def _complete(cfg: RunConfig, run_dir: Path, device, progress: bool, echo: Calla
     write_rows_csv(run_dir / "test_predictions.csv", test_sig, outputs["test"])
     write_json(run_dir / "metrics.json", metrics)
 
-    from .report import write_report
+    if cfg.eval.report:
+        from .report import write_report
 
-    write_report(run_dir)
+        write_report(run_dir)
     echo(summary(metrics))
     return run_dir
 
@@ -259,7 +262,7 @@ def evaluate_all(model, cfg: RunConfig, train_sig, test_sig, device,
             metrics["baselines"][name] = signal_metrics(out, test_sig.targets)
             metrics["improvement"]["over_baselines"][name] = improvement(test_m, metrics["baselines"][name])
     t0 = time.perf_counter()
-    seeds = range(cfg.signal.test_seed, cfg.signal.test_seed + 10) if seeds is None else seeds
+    seeds = range(cfg.signal.test_seed, cfg.signal.test_seed + TEST_SEEDS) if seeds is None else seeds
     metrics["multi_seed"] = multi_seed(model, cfg.signal, seeds, device)
     metrics["multi_seed"]["seconds"] = time.perf_counter() - t0
     if cfg.eval.ablations:

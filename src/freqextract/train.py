@@ -2,9 +2,10 @@
 
 One optimiser step sees ``train.realisations`` fresh noise sequences of the current horizon h (the first h
 samples after the reset), as R*K streams (one per sequence and selector). The horizon follows
-:class:`Curriculum`: a warm-up on a short horizon, a geometric growth to the whole signal, a final phase. The horizon is cut into windows
-of ``tbptt`` samples (the whole horizon when 0); each window is one fused LSTM call from the state the
-previous window left, one backward, one optimiser step, then the state is detached:
+:class:`Curriculum`: a warm-up on a short horizon, a geometric growth to the whole signal, a final phase.
+The horizon is cut into windows of ``tbptt`` samples (the whole horizon when 0); each window is one
+fused LSTM call from the state the previous window left, one backward, one optimiser step, then the
+state is detached:
 
     t = 0 ............................................................ h
         [ window 1: fused call ] [ window 2 ] ...      state carried ->, gradient cut at  |
@@ -166,6 +167,8 @@ class Curriculum:
         self.phase = "warm-up" if t.warmup_steps else "growth" if t.growth_steps else "final"
         self.in_phase = 0  # steps taken in the current phase
         self.advances = 0  # growth advances made
+        self.restarts = 0  # fresh inits after a failed warm-up
+        self.restart_pending = False  # set when the trainer must re-initialise the model before the next step
         self.ema: np.ndarray | None = None
 
     # ------------------------------------------------------------------ plan
@@ -186,9 +189,15 @@ class Curriculum:
                 return self.floor
             return self.floor + (t.lr - self.floor) * 0.5 * (1.0 + math.cos(math.pi * self.in_phase / t.warmup_steps))
         if self.phase == "growth":
-            return self.floor * t.warmup_horizon / max(horizon, t.warmup_horizon)
-        end = self.floor * t.warmup_horizon / max(self.n, t.warmup_horizon)
+            return self._after_warmup(horizon)
+        end = self._after_warmup(self.n)
         return end * 0.5 * (1.0 + math.cos(math.pi * self.in_phase / t.final_steps))
+
+    def _after_warmup(self, horizon: int) -> float:
+        """The floor, scaled down as the horizon outgrows the warm-up's: a parameter change moves the
+        phase at sample t by about t times as much, so a longer horizon needs smaller steps."""
+        ratio = self.t.warmup_horizon / max(horizon, self.t.warmup_horizon)
+        return self.floor * ratio ** self.t.growth_lr_power
 
     def next(self) -> tuple[str, int, float] | None:
         if self.phase == "done":
@@ -210,7 +219,13 @@ class Curriculum:
         if self.phase == "warm-up":
             extra = self.in_phase - t.warmup_steps
             if extra >= 0 and (t.warmup_gate == 0 or self._worst() < t.warmup_gate or extra >= t.warmup_extra):
-                self._enter("growth" if t.growth_steps else "final")
+                if 0 < t.restart_gate <= self._worst() and self.restarts < t.max_restarts:
+                    self.restarts += 1  # an oscillator that did not start in the warm-up rarely starts later
+                    self.restart_pending = True
+                    self.ema = None
+                    self._enter("warm-up")
+                else:
+                    self._enter("growth" if t.growth_steps else "final")
         elif self.phase == "growth":
             cap = math.ceil(t.growth_max_factor * t.growth_steps)
             forced = cap - self.in_phase < t.growth_steps - self.advances  # keep within the cap
@@ -264,10 +279,25 @@ def focus_loss(per_freq: torch.Tensor, focus: float) -> torch.Tensor:
     return (w * per_freq).mean()
 
 
+def fresh_init(cfg: RunConfig, device: torch.device, restart: int) -> tuple[StatefulLSTM, torch.optim.Optimizer]:
+    """A new model and optimiser; restart r > 0 draws its init from a seed of its own, derived from
+    (train.seed, r), so a restarted run is as deterministic as any other."""
+    seed = cfg.train.seed
+    if restart:
+        seed = int(np.random.SeedSequence([cfg.train.seed, restart]).generate_state(1)[0])
+    seed_everything(seed)
+    model = build_model(cfg).to(device)
+    model.train()
+    return model, torch.optim.Adam(model.parameters(), lr=cfg.train.lr)
+
+
 def train(cfg: RunConfig, device: torch.device | None = None, progress: bool | None = None,
           on_log: Callable[[dict], None] | None = None, window_fn: WindowFn = fused_window,
           state_path: str | Path | None = None) -> TrainResult:
     """Train the model a config describes; deterministic on CPU for a given ``train.seed``.
+
+    ``on_log(record)`` is called with every history record (step, val_mse, ...: every ``train.log_every``
+    steps); an exception it raises ends the training (a sweep prunes a hopeless trial this way).
 
     ``state_path``: a resume checkpoint (:mod:`freqextract.resume`). If it exists, training goes on from
     it (and a finished one is handed back as it is); the state is written there every
@@ -277,10 +307,7 @@ def train(cfg: RunConfig, device: torch.device | None = None, progress: bool | N
     """
     device = device or select_device(cfg.train.device)
     configure_threads(cfg.train.threads)
-    seed_everything(cfg.train.seed)
-    model = build_model(cfg).to(device)
-    model.train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.train.lr)
+    model, optimizer = fresh_init(cfg, device, restart=0)
     rng = np.random.default_rng([cfg.train.seed, 0xF2E9])  # training noise, never the eval seeds' streams
     K, R = len(cfg.signal.frequencies), cfg.train.realisations
     curriculum = Curriculum(cfg)
@@ -324,10 +351,14 @@ def train(cfg: RunConfig, device: torch.device | None = None, progress: bool | N
         loss = float(per_freq.mean())
         curriculum.update(per_freq.cpu().numpy())
         bar.update(1)
+        if curriculum.restart_pending:
+            curriculum.restart_pending = False
+            model, optimizer = fresh_init(cfg, device, restart=curriculum.restarts)
         if step % cfg.train.log_every == 0 or step == 1 or curriculum.phase == "done":
             with torch.no_grad():
                 val = per_stream_mse(model(val_x)[0], val_y)  # (K,) over the whole signal
             rec = {"step": step, "phase": phase, "horizon": horizon, "lr": lr, "loss": loss,
+                   "restarts": curriculum.restarts,
                    "per_frequency_loss": [float(v) for v in per_freq], "val_mse": float(val.mean()),
                    "val_per_frequency_mse": [float(v) for v in val], "seconds": time.perf_counter() - t0}
             history.append(rec)
@@ -419,13 +450,15 @@ def _train_in_workers(cfgs: list[RunConfig], paths: list[Path | None], workers: 
 
 
 def train_best_of(cfg: RunConfig, device: torch.device | None = None, progress: bool | None = None,
-                  echo: Callable[[str], None] = lambda s: None, checkpoint_dir: str | Path | None = None
+                  echo: Callable[[str], None] = lambda s: None, on_log: Callable[[dict], None] | None = None,
+                  checkpoint_dir: str | Path | None = None
                   ) -> tuple[TrainResult, list[dict], list[StatefulLSTM | None]]:
     """Train ``train.candidates`` inits (in ``train.workers`` processes on the CPU) and keep the one with
     the lowest validation MSE (signal.val_seed, never the test seed).
 
     Returns the kept result, one summary per candidate and every candidate's model (for reporting the
     spread over inits). With one candidate, or one worker, or a GPU, everything trains in this process.
+    ``on_log``: see :func:`train`; only with one candidate (an exception it raises stops the training).
 
     ``checkpoint_dir``: every candidate keeps its own training state there (``resume-<seed>.pt``) and goes
     on from it when it exists, so a resumed run retrains nothing, and a finished candidate is not trained
@@ -434,11 +467,13 @@ def train_best_of(cfg: RunConfig, device: torch.device | None = None, progress: 
     """
     device = device or select_device(cfg.train.device)
     seeds = candidate_seeds(cfg)
+    if on_log is not None and len(seeds) > 1:
+        raise ValueError("on_log needs train.candidates = 1")
     cfgs = [dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, seed=s, candidates=1)) for s in seeds]
     paths = [resume.state_path(checkpoint_dir, s) if checkpoint_dir is not None else None for s in seeds]
     workers = cfg.train.workers or os.cpu_count() or 1
     if len(cfgs) == 1 or workers == 1 or device.type != "cpu":
-        results = [_train_one(c, device, progress, p) for c, p in zip(cfgs, paths, strict=True)]
+        results = [_train_one(c, device, progress, p, on_log) for c, p in zip(cfgs, paths, strict=True)]
     else:
         results = _train_in_workers(cfgs, paths, min(workers, len(cfgs)), progress)
     summaries = []
