@@ -276,6 +276,12 @@ BAD = [
     ("train.device", _cfg(train={"device": "tpu"})),
     ("train.device", _cfg(train={"device": "CUDA"})),
     ("train.log_every", _cfg(train={"log_every": 0})),
+    ("train.checkpoint_every", _cfg(train={"checkpoint_every": -1})),
+    ("train.checkpoint_every", _cfg(train={"checkpoint_every": 2.5})),
+    ("train.max_grad_norm", _cfg(train={"max_grad_norm": -1.0})),
+    ("train.max_grad_norm", _cfg(train={"max_grad_norm": math.inf})),
+    ("train.seed", _cfg(train={"seed": 2**32})),
+    ("eval.shuffle_seed", _cfg(eval={"shuffle_seed": -1})),
     # _coerce: types
     ("signal.fs", _cfg(signal={"fs": "1000"})),
     ("signal.fs", _cfg(signal={"fs": True})),
@@ -329,7 +335,8 @@ def test_every_validated_field_is_covered():
             "model.chrono_tmax", "train.seed", "train.lr", "train.lr_floor", "train.warmup_horizon",
             "train.warmup_steps",
             "train.growth_steps", "train.final_steps", "train.focus", "train.tbptt", "train.clip",
-            "train.realisations", "train.device", "train.log_every", "eval.ablations"}
+            "train.realisations", "train.device", "train.log_every", "train.checkpoint_every",
+            "train.max_grad_norm", "eval.ablations", "eval.shuffle_seed"}
     assert must <= named
 
 
@@ -340,7 +347,9 @@ def test_boundary_values_are_accepted():
                    "fs": 10.0, "duration": 0.2, "frequencies": [4.999], "train_seed": 0, "test_seed": 0},
         "model": {"hidden_size": 1, "num_layers": 1, "seq_len": 2, "chrono_tmax": 2.5},
         "train": {"warmup_horizon": 2, "warmup_steps": 1, "growth_steps": 0, "final_steps": 0, "focus": 0.0,
-                  "lr_floor": 1.0, "tbptt": 0, "realisations": 1, "log_every": 1, "device": "cuda:0"},
+                  "lr_floor": 1.0, "tbptt": 0, "realisations": 1, "log_every": 1, "device": "cuda:0",
+                  "checkpoint_every": 0, "max_grad_norm": 0.0, "seed": 2**32 - 1},
+        "eval": {"shuffle_seed": 0},
     })
     assert cfg.signal.n_samples == 2
     from_dict({"signal": {"scenario": "phase-scaled", "phase_scale": 1.0}})

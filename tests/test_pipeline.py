@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from freqextract import checkpoint
+from freqextract.cli import main
 from freqextract.config import load
-from freqextract.errors import UserError
+from freqextract.errors import Diverged, UserError
 from freqextract.pipeline import evaluate_checkpoint, run
 from freqextract.train import train
 
@@ -97,3 +98,67 @@ def test_run_refuses_to_overwrite_results(quick_run):
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.strip().startswith("freqextract: error:") and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_a_diverged_run_says_so_and_keeps_the_last_good_state(tmp_path, capsys):
+    """`freqextract run` with a learning rate that blows up: exit 3 and one line, metrics.json says the
+    run diverged (no metrics), the last good training state is kept, nothing else is written; a resume
+    replays it to the same end."""
+    d = tmp_path / "div"
+    proc = subprocess.run([*CLI, "run", "--config", "quick", "--set", "train.lr=10", "--set",
+                           "train.checkpoint_every=1", "--out", str(d), "--quiet"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 3 and "Traceback" not in proc.stderr
+    assert len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert proc.stderr.startswith("freqextract: error: training diverged at step ")
+    assert "exceeded train.max_grad_norm" in proc.stderr and str(d / "metrics.json") in proc.stderr
+    m = json.loads((d / "metrics.json").read_text())
+    step = m["diverged"]["step"]
+    assert m["status"] == "diverged" and step >= 2 and "test" not in m and "train" not in m
+    assert m["last_good_checkpoints"] == {"0": {"path": "checkpoints/resume-0.pt", "step": step - 1}}
+    state = checkpoint.load(d / "checkpoints" / "resume-0.pt", kinds=(checkpoint.TRAINING_STATE,))
+    assert state["step"] == step - 1 and all(bool(v.isfinite().all()) for v in state["state_dict"].values())
+    assert sorted(p.name for p in d.rglob("*") if p.is_file()) == [
+        "config.toml", "metrics.json", "resume-0.pt", "test.npz", "train.npz"]
+    assert main(["report", str(d)]) == 2 and "training diverged" in capsys.readouterr().err
+    assert main(["run", "--resume", str(d), "--quiet"]) == 3
+    assert f"at step {step} " in capsys.readouterr().err
+    assert json.loads((d / "metrics.json").read_text())["diverged"]["step"] == step
+
+
+def test_a_run_keeps_going_without_a_diverged_candidate(tmp_path, monkeypatch):
+    import freqextract.train as train_mod
+
+    real = train_mod.train
+
+    def second_diverges(c, **kw):
+        if c.train.seed == 1:
+            kw["window_fn"] = lambda *a: (_ for _ in ()).throw(Diverged("loss became nan"))
+        return real(c, **kw)
+
+    monkeypatch.setattr(train_mod, "train", second_diverges)
+    cfg = load("quick", ["train.candidates=2", "train.workers=1", "eval.baselines=false"])
+    d = run(cfg, out_dir=tmp_path / "r", progress=False)
+    m = json.loads((d / "metrics.json").read_text())
+    first, second = m["training"]["candidates"]
+    assert m["status"] == "ok" and first["kept"] and isinstance(first["test_mse"], float)
+    assert second == {"seed": 1, "diverged": {"seed": 1, "step": 1, "reason": "loss became nan"},
+                      "val_mse": None, "kept": False, "test_mse": None}
+
+
+def test_overwrite_removes_the_old_results_first(tmp_path):
+    """--overwrite clears what an earlier run wrote (so a new run stopped early cannot leave the old
+    results beside its own config), and nothing else."""
+    from freqextract.pipeline import RESULT_FILES, prepare_run_dir
+
+    d = tmp_path / "r"
+    for name in (*RESULT_FILES, "checkpoints/resume-0.pt", "checkpoints/resume-7.pt", "notes.txt",
+                 "checkpoints/mine.pt"):
+        (d / name).parent.mkdir(parents=True, exist_ok=True)
+        (d / name).write_text("old")
+    with pytest.raises(UserError, match="already holds results"):
+        prepare_run_dir(d, load("quick"), overwrite=False)
+    assert (d / "metrics.json").exists()
+    prepare_run_dir(d, load("quick"), overwrite=True)
+    assert sorted(str(p.relative_to(d)) for p in d.rglob("*") if p.is_file()) == [
+        "checkpoints/mine.pt", "notes.txt"]

@@ -5,8 +5,20 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import freqextract.train as train_mod
+from freqextract import resume
 from freqextract.config import load
-from freqextract.train import Curriculum, candidate_seeds, focus_loss, schedule, select_device, train_best_of
+from freqextract.errors import Diverged
+from freqextract.train import (
+    Curriculum,
+    candidate_seeds,
+    focus_loss,
+    fused_window,
+    schedule,
+    select_device,
+    train,
+    train_best_of,
+)
 
 
 @settings(max_examples=40, deadline=None)
@@ -115,6 +127,79 @@ def test_candidate_seeds_never_overlap_between_base_seeds():
         seeds = candidate_seeds(load(None, [f"train.seed={base}", "train.candidates=3"]))
         assert len(seeds) == 3 and not seen & set(seeds)
         seen |= set(seeds)
+
+
+# ---------------------------------------------------------------------------------------------- divergence
+def _poisoned(at_call: int, how: str):
+    """A window function that misbehaves on its ``at_call``-th call (one call per step here):
+    ``nan`` makes the loss NaN, ``inf-grad`` keeps the loss finite but makes the gradient infinite."""
+    calls = {"n": 0}
+
+    def window(model, x, target, state):
+        err, state = fused_window(model, x, target, state)
+        calls["n"] += 1
+        if calls["n"] == at_call:
+            err = err * float("nan") if how == "nan" else err + torch.sqrt(err - err.detach())
+        return err, state
+
+    return window
+
+
+@pytest.mark.parametrize("how, reason", [("nan", "loss became nan"), ("inf-grad", "gradient norm became")])
+def test_divergence_stops_training_and_keeps_the_last_good_state(tmp_path, how, reason):
+    cfg = load("quick", ["train.checkpoint_every=5"])
+    path = tmp_path / "resume-0.pt"
+    with pytest.raises(Diverged) as info:
+        train(cfg, progress=False, state_path=path, window_fn=_poisoned(23, how))
+    e = info.value
+    assert e.step == 23 and e.seed == 0 and e.reason.startswith(reason), e.reason
+    assert str(e).startswith("training diverged at step 23 (candidate seed 0): ") and "\n" not in str(e)
+    state = resume.load(path, cfg)
+    assert state["step"] == 20 and not state["done"]
+    assert all(torch.isfinite(v).all() for v in state["state_dict"].values())
+    # the kept state is the good one: resuming from it without the fault ends where a clean run ends
+    clean = train(cfg, progress=False)
+    again = train(cfg, progress=False, state_path=path)
+    assert again.resumed_from == 20
+    for a, b in zip(clean.model.state_dict().values(), again.model.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_exploding_gradient_is_divergence_unless_the_guard_is_off():
+    with pytest.raises(Diverged, match="exceeded train.max_grad_norm = 1e\\+06"):
+        train(load("quick", ["train.lr=10"]), progress=False)
+    with pytest.raises(Diverged, match="exceeded train.max_grad_norm = 0.5"):
+        train(load("quick", ["train.max_grad_norm=0.5"]), progress=False)
+    res = train(load("quick", ["train.max_grad_norm=0", "train.warmup_steps=5", "train.growth_steps=0",
+                               "train.final_steps=0"]), progress=False)
+    assert res.steps == 5
+
+
+def test_a_diverged_candidate_is_left_out_and_all_diverged_raises(monkeypatch):
+    cfg = load("quick", ["train.candidates=2", "train.workers=1", "train.warmup_steps=12",
+                         "train.growth_steps=4", "train.final_steps=2"])
+    real = train_mod.train
+
+    def second_diverges(c, **kw):
+        if c.train.seed == 1:
+            kw["window_fn"] = _poisoned(7, "nan")
+        return real(c, **kw)
+
+    monkeypatch.setattr(train_mod, "train", second_diverges)
+    said = []
+    res, summ, models = train_best_of(cfg, progress=False, echo=said.append)
+    assert summ[1]["diverged"] == {"seed": 1, "step": 7, "reason": "loss became nan"} and models[1] is None
+    assert summ[0]["kept"] and not summ[1]["kept"] and res.model is models[0]
+    assert any("candidate seed 1: diverged at step 7" in s for s in said)
+
+    def both_diverge(c, **kw):
+        return real(c, **{**kw, "window_fn": _poisoned(3, "nan")})
+
+    monkeypatch.setattr(train_mod, "train", both_diverge)
+    with pytest.raises(Diverged) as info:
+        train_best_of(cfg, progress=False)
+    assert [c["seed"] for c in info.value.candidates] == [0, 1] and info.value.step == 3
+    assert "1 more candidate(s) diverged too" in str(info.value)
 
 
 def test_on_log_sees_every_record_and_can_stop_training():

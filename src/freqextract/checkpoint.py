@@ -1,7 +1,14 @@
 """Checkpoints are plain dicts, loaded with ``weights_only=True`` (no pickled code ever runs).
 
+A model (``checkpoints/final.pt``):
+
     {"kind": "freqextract.StatefulLSTM", "format": 1, "state_dict": ..., "optimizer": ...,
      "config": {section: {key: value}}, "step": int, "versions": {...}, "extra": {...}}
+
+A training state to resume from (``checkpoints/resume-<seed>.pt``, see :mod:`freqextract.resume`) has the
+kind ``freqextract.TrainingState`` and the same keys plus the curriculum, the RNG states and the history.
+Each reader names the kinds it accepts; anything else (another kind, another format, a damaged or
+truncated file, a pickle that would run code) is a one-line :class:`~freqextract.errors.UserError`.
 """
 
 from __future__ import annotations
@@ -9,6 +16,7 @@ from __future__ import annotations
 import io
 import pickle
 import platform
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -23,6 +31,7 @@ from .models import SequenceLSTM, StatefulLSTM
 
 FORMAT = 1
 KINDS = {"freqextract.StatefulLSTM": StatefulLSTM, "freqextract.SequenceLSTM": SequenceLSTM}
+TRAINING_STATE = "freqextract.TrainingState"
 
 
 def versions() -> dict:
@@ -46,20 +55,28 @@ def build_model(cfg: RunConfig) -> StatefulLSTM:
 
 def save(path: str | Path, model: torch.nn.Module, cfg: RunConfig, step: int,
          optimizer: torch.optim.Optimizer | None = None, extra: dict | None = None) -> None:
-    """Write atomically: a reader never sees half a checkpoint."""
-    ckpt = {
-        "kind": model_kind(model), "format": FORMAT,
+    """Write a model checkpoint atomically: a reader never sees half a checkpoint."""
+    write(path, model_kind(model), cfg, {
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "optimizer": optimizer.state_dict() if optimizer is not None else None,
-        "config": to_dict(cfg), "step": int(step), "versions": versions(), "extra": extra or {},
-    }
+        "step": int(step), "extra": extra or {},
+    })
+
+
+def write(path: str | Path, kind: str, cfg: RunConfig, payload: dict) -> None:
+    """Write ``{kind, format, config, versions, **payload}`` atomically (temporary file, then rename)."""
+    ckpt = {"kind": kind, "format": FORMAT, **payload, "config": to_dict(cfg), "versions": versions()}
     buf = io.BytesIO()
     torch.save(ckpt, buf)
     write_bytes(path, buf.getvalue())
 
 
-def load(path: str | Path) -> dict:
-    """Read a checkpoint dict; anything that is not one of ours gets a one-line UserError."""
+def load(path: str | Path, kinds=tuple(KINDS)) -> dict:
+    """Read a checkpoint dict of one of ``kinds`` (default: a model); anything else is a one-line UserError.
+
+    ``weights_only=True``: the unpickler builds tensors and plain containers only, so a crafted pickle is
+    refused before any of its code can run.
+    """
     path = Path(path)
     if path.is_dir():
         raise UserError(f"{path}: is a directory, not a checkpoint file")
@@ -68,33 +85,63 @@ def load(path: str | Path) -> dict:
     if not zipfile.is_zipfile(path):  # torch.save writes a zip archive; anything else is another kind of file
         raise UserError(f"{path}: not a checkpoint (not a torch archive: another kind of file, or truncated)")
     try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        _check_archive(path)
+        with warnings.catch_warnings():  # torch's remarks on odd files; the outcome is what counts
+            warnings.simplefilter("ignore")
+            ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except UserError:
+        raise
     except pickle.UnpicklingError as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else "unsafe content"
         raise UserError(f"{path}: refused to load: not a plain-weights checkpoint ({first[:160]})") from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as e:
-        raise UserError(f"{path}: not a readable checkpoint (truncated or damaged: {e.__class__.__name__})") from None
+    except Exception as e:  # whatever a damaged file makes torch.load raise, the file is at fault
+        raise UserError(f"{path}: not a readable checkpoint (truncated or damaged: "
+                        f"{e.__class__.__name__})") from None
     if not isinstance(ckpt, dict) or "kind" not in ckpt or "state_dict" not in ckpt:
         raise UserError(f"{path}: not a freqextract checkpoint (no kind/state_dict)")
-    if ckpt["kind"] not in KINDS:
-        raise UserError(f"{path}: checkpoint holds a {ckpt['kind']!r}, not a freqextract model")
+    if ckpt["kind"] not in kinds:
+        want = "a training state to resume from" if kinds == (TRAINING_STATE,) else "a freqextract model"
+        hint = " (give checkpoints/final.pt)" if ckpt["kind"] == TRAINING_STATE else ""
+        raise UserError(f"{path}: checkpoint holds a {ckpt['kind']!r}, not {want}{hint}")
     if ckpt.get("format") != FORMAT:
         raise UserError(f"{path}: checkpoint format {ckpt.get('format')!r} is not supported (need {FORMAT})")
     return ckpt
 
 
+def _check_archive(path: Path) -> None:
+    """torch's zip format records a CRC-32 per member, but torch.load does not check them: a byte changed
+    inside the weights would load silently. Check them all (a checkpoint is small)."""
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as z:
+            bad = z.testzip()
+        if bad is not None:
+            raise UserError(f"{path}: damaged checkpoint (checksum mismatch in {bad})")
+
+
+def config_of(path: str | Path, ckpt: dict) -> RunConfig:
+    """The config a checkpoint was written with; one that this version cannot read is a UserError."""
+    try:
+        return from_dict(ckpt.get("config"))
+    except UserError as e:
+        raise UserError(f"{path}: checkpoint config is not valid for this version ({e})") from None
+
+
 def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[StatefulLSTM, RunConfig, dict]:
     """Rebuild the model of a checkpoint; returns (model in eval mode, config, checkpoint dict)."""
     ckpt = load(path)
-    try:
-        cfg = from_dict(ckpt["config"])
-    except UserError as e:
-        raise UserError(f"{path}: checkpoint config is not valid for this version ({e})") from None
+    cfg = config_of(path, ckpt)
     model = build_model(cfg)
     if ckpt["kind"] != model_kind(model):
         raise UserError(f"{path}: checkpoint kind {ckpt['kind']} does not match its config")
-    try:
-        model.load_state_dict(ckpt["state_dict"])
-    except RuntimeError as e:
-        raise UserError(f"{path}: weights do not fit the model ({str(e).splitlines()[0][:160]})") from None
+    load_weights(path, model, ckpt["state_dict"])
     return model.to(device).eval(), cfg, ckpt
+
+
+def load_weights(path: str | Path, module, state: dict) -> None:
+    """``module.load_state_dict(state)`` (a model or an optimiser); a mismatch is a UserError naming
+    ``path``."""
+    try:
+        module.load_state_dict(state)
+    except (RuntimeError, ValueError, KeyError, TypeError, AttributeError) as e:
+        first = str(e).strip().splitlines()[0][:160] if str(e).strip() else e.__class__.__name__
+        raise UserError(f"{path}: weights do not fit the model ({first})") from None

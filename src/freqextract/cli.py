@@ -10,7 +10,10 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .errors import UserError
+from .errors import Diverged, UserError
+
+EXIT_USER_ERROR = 2  # a mistake in the input: one line, nothing written
+EXIT_DIVERGED = 3  # training diverged: one line; metrics.json says so, the last good checkpoints are kept
 
 DESCRIPTION = """\
 Extract pure frequency components from a noisy mixed signal with a stateful LSTM.
@@ -28,6 +31,12 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"freqextract: error: {self.prog}: {message} (see {self.prog} --help)\n")
 
 
+def one_line(message: str) -> str:
+    """The message on one line: line breaks and other control characters (from a file name or a value
+    the user typed) are shown escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+
+
 def _add_config_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", metavar="FILE",
                    help="TOML config (a path, or a bundled name: spec, quick)")
@@ -42,6 +51,9 @@ def _run_dir_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--out", metavar="DIR", help="run directory (default: runs/<scenario>-<timestamp>)")
     p.add_argument("--overwrite", action="store_true", help="replace the results of an existing run directory")
+    p.add_argument("--resume", metavar="RUN_DIR",
+                   help="go on with an interrupted run from its last checkpoints, under RUN_DIR/config.toml "
+                        "(no --config/--set/--device/--out/--overwrite)")
 
 
 def _load_cfg(args):
@@ -83,21 +95,30 @@ def cmd_generate(args) -> int:
     return 0
 
 
-def cmd_run(args) -> int:
-    from .pipeline import run
+def _train_into_run_dir(args, evaluate: bool) -> Path:
+    """`run` and `train`: a new run directory, or (--resume) the interrupted one, under its own config."""
+    from .pipeline import resume_run, run
 
-    cfg = _load_cfg(args)
-    run_dir = run(cfg, out_dir=args.out, overwrite=args.overwrite, progress=not args.quiet, echo=print)
+    if args.resume is None:
+        return run(_load_cfg(args), out_dir=args.out, overwrite=args.overwrite, progress=not args.quiet,
+                   echo=print, evaluate=evaluate)
+    options = {"--config": args.config, "--set": args.overrides, "--device": args.device, "--out": args.out,
+               "--overwrite": args.overwrite}
+    given = [opt for opt, value in options.items() if value]
+    if given:
+        raise UserError(f"--resume: goes on under {Path(args.resume) / 'config.toml'}; it does not take "
+                        f"{', '.join(given)}")
+    return resume_run(args.resume, progress=not args.quiet, echo=print, evaluate=evaluate)
+
+
+def cmd_run(args) -> int:
+    run_dir = _train_into_run_dir(args, evaluate=True)
     print(f"run directory: {run_dir}")
     return 0
 
 
 def cmd_train(args) -> int:
-    from .pipeline import run
-
-    cfg = _load_cfg(args)
-    run_dir = run(cfg, out_dir=args.out, overwrite=args.overwrite, progress=not args.quiet, echo=print,
-                  evaluate=False)
+    run_dir = _train_into_run_dir(args, evaluate=False)
     print(f"checkpoint: {run_dir / 'checkpoints' / 'final.pt'}")
     return 0
 
@@ -380,8 +401,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except UserError as e:
-        print(f"freqextract: error: {e}", file=sys.stderr)
-        return 2
+        print(f"freqextract: error: {one_line(str(e))}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except Diverged as e:
+        print(f"freqextract: error: {one_line(str(e))}", file=sys.stderr)
+        return EXIT_DIVERGED
     except KeyboardInterrupt:
         print("freqextract: interrupted", file=sys.stderr)
         return 130

@@ -18,6 +18,7 @@ from pathlib import Path
 from .errors import UserError
 
 SCENARIOS = ("spec", "phase-scaled", "offsets")
+MAX_SEED = 2**32  # train.seed: the candidates' seeds (seed * candidates + i) must fit torch's
 MAX_SAMPLES = 20_000_000  # per sequence; beyond this the (K, N) arrays stop fitting in memory comfortably
 
 
@@ -100,6 +101,8 @@ class TrainConfig:
     device: str = "auto"
     threads: int = 1  # CPU threads for torch (0 = torch's default); see train.configure_threads
     log_every: int = 100  # steps between history records; each one also measures the MSE on signal.val_seed
+    checkpoint_every: int = 250  # steps between resume checkpoints in the run directory (0 = only at the end)
+    max_grad_norm: float = 1e6  # a gradient norm above this (before clipping) counts as divergence (0 = off)
 
     @property
     def max_steps(self) -> int:
@@ -244,6 +247,9 @@ def validate(cfg: RunConfig, signal_only: bool = False) -> None:
     if s.duration <= 0:
         raise UserError(f"signal.duration: must be > 0, got {s.duration:g}")
     n = s.fs * s.duration
+    if not math.isfinite(n):
+        raise UserError(f"signal.duration: fs * duration = {n:g} samples is more than the {MAX_SAMPLES:g} "
+                        "supported")
     if abs(n - round(n)) > 1e-6:
         raise UserError(f"signal.duration: fs * duration must be a whole number of samples, got {n:g}")
     if round(n) > MAX_SAMPLES:
@@ -293,6 +299,8 @@ def validate(cfg: RunConfig, signal_only: bool = False) -> None:
 
     t = cfg.train
     _at_least("train", t, "seed", 0)
+    if t.seed >= MAX_SEED:
+        raise UserError(f"train.seed: must be below {MAX_SEED}, got {t.seed}")
     if t.lr <= 0:
         raise UserError(f"train.lr: must be > 0, got {t.lr:g}")
     if not 0 < t.lr_floor <= 1:
@@ -327,6 +335,10 @@ def validate(cfg: RunConfig, signal_only: bool = False) -> None:
     _at_least("train", t, "workers", 0)
     _at_least("train", t, "threads", 0)
     _at_least("train", t, "log_every", 1)
+    _at_least("train", t, "checkpoint_every", 0)
+    if t.max_grad_norm < 0:
+        raise UserError(f"train.max_grad_norm: must be >= 0 (0 = off), got {t.max_grad_norm:g}")
+    _at_least("eval", cfg.eval, "shuffle_seed", 0)
 
 
 # ---------------------------------------------------------------------------------------------- files
@@ -360,6 +372,8 @@ def load_toml(path: str | Path) -> dict:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise UserError(f"{p}: invalid TOML ({e})") from None
+    except RecursionError:
+        raise UserError(f"{p}: invalid TOML (arrays or tables nested too deeply)") from None
 
 
 def parse_override(item: str) -> tuple[str, str, object]:
@@ -371,9 +385,12 @@ def parse_override(item: str) -> tuple[str, str, object]:
     if len(parts) != 2 or not all(parts):
         raise UserError(f"--set {item}: expected section.key=value, e.g. train.lr=0.001")
     try:
-        value = tomllib.loads(f"v = {rhs.strip()}")["v"]
+        parsed = tomllib.loads(f"v = {rhs.strip()}")
+        value = parsed["v"] if parsed.keys() == {"v"} else rhs.strip()  # one value, not more TOML lines
     except tomllib.TOMLDecodeError:
         value = rhs.strip()
+    except RecursionError:
+        raise UserError(f"--set {lhs.strip()}: value nested too deeply") from None
     return parts[0], parts[1], value
 
 

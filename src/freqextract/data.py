@@ -16,13 +16,13 @@ One :class:`~freqextract.signals.MixedSignal` (N samples, K frequencies) has thr
 from __future__ import annotations
 
 import json
-import zipfile
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from .atomic import atomic_path
-from .errors import UserError
+from .errors import UserError, describe
 from .signals import MixedSignal
 
 REQUIRED_ARRAYS = ("t", "S", "targets", "frequencies", "fs")
@@ -125,8 +125,8 @@ def load_npz(path: str | Path) -> MixedSignal:
                     raise UserError(f"{path}: member {k}.npy is not a numpy array file")
     except UserError:
         raise
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as e:
-        raise UserError(f"{path}: not a readable .npz file ({e.__class__.__name__}: {e})") from None
+    except Exception as e:  # whatever a damaged archive makes zipfile or numpy raise, the file is at fault
+        raise UserError(f"{path}: not a readable .npz file ({describe(e)})") from None
     return _check_arrays(arrays, str(path))
 
 
@@ -187,11 +187,12 @@ def load_csv(path: str | Path, frequencies=None, fs: float | None = None) -> Mix
     if not path.exists():
         raise UserError(f"{path}: file not found")
     try:
-        with open(path, encoding="utf-8") as fh:
+        with open(path, encoding="utf-8") as fh, warnings.catch_warnings():
+            warnings.simplefilter("error")  # numpy's "input contained no data" is a damaged file here
             header = fh.readline().strip().split(",")
             table = np.loadtxt(fh, delimiter=",", ndmin=2)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise UserError(f"{path}: not a numeric CSV table ({e})") from None
+    except Exception as e:  # whatever a damaged file makes the reader raise, the file is at fault
+        raise UserError(f"{path}: not a numeric CSV table ({describe(e)})") from None
     k = len(header) - 3
     if k < 1 or header != table_columns(k):
         raise UserError(f"{path}: header must be t,S,C1..CK,target, got {','.join(header)}")

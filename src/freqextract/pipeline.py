@@ -5,8 +5,10 @@
       data/train.npz         signal.train_seed, SPEC NPZ format
       data/test.npz          signal.test_seed
       checkpoints/final.pt   the trained model (checkpoint dict)
+      checkpoints/resume-<seed>.pt   each candidate's training state, for --resume (resume.py)
       history.json           training curve
-      metrics.json           {"train": {...}, "test": {...}, "ablation": {...}, ...}
+      metrics.json           {"status": "ok", "train": {...}, "test": {...}, "ablation": {...}, ...},
+                             or {"status": "diverged", "diverged": {...}} and nothing else evaluated
       predictions.npz        outputs of the model on train and test, (K, N) each
       test_predictions.csv   the K*N-row test table (t, S, C1..CK, target) plus output and error
       figures/*.png          graphs 1 and 2, training curves, error histogram, error vs time, PSD
@@ -15,6 +17,7 @@
 
 from __future__ import annotations
 
+import json
 import resource
 import time
 from collections.abc import Callable
@@ -22,11 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, checkpoint
-from .atomic import atomic_path, write_json, write_text
-from .config import TEST_SEEDS, RunConfig, dumps
+from . import __version__, checkpoint, resume
+from .atomic import atomic_path, remove_leftovers, write_json, write_text
+from .config import TEST_SEEDS, RunConfig, dumps, load
 from .data import load_signal, save_npz
-from .errors import UserError
+from .errors import Diverged, UserError
 from .evaluate import (
     ablations,
     error_vs_time,
@@ -41,7 +44,12 @@ from .evaluate import (
     write_rows_csv,
 )
 from .signals import generate
-from .train import configure_threads, select_device, train_best_of
+from .train import candidate_seeds, configure_threads, select_device, train_best_of
+
+# what a run writes besides config.toml, data/ and figures/; --overwrite removes these first, so that a new
+# run that is stopped early never leaves the old run's results beside its own config
+RESULT_FILES = ("metrics.json", "report.html", "history.json", "predictions.npz", "test_predictions.csv",
+                "checkpoints/final.pt")
 
 
 def default_run_dir(cfg: RunConfig) -> Path:
@@ -55,12 +63,48 @@ def prepare_run_dir(out_dir: str | Path | None, cfg: RunConfig, overwrite: bool)
         raise UserError(f"{run_dir}: exists and is not a directory")
     held = [n for n in ("metrics.json", "checkpoints", "report.html") if (run_dir / n).exists()]
     if held and not overwrite:
-        raise UserError(f"{run_dir}: already holds results ({', '.join(held)}); use --overwrite or another --out")
+        raise UserError(f"{run_dir}: already holds results ({', '.join(held)}); use --overwrite or another "
+                        f"--out (or --resume {run_dir} to go on with an interrupted run)")
+    if held:
+        for path in [*(run_dir / n for n in RESULT_FILES), *(run_dir / "checkpoints").glob("resume-*.pt")]:
+            if path.is_file():
+                path.unlink()
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise UserError(f"{run_dir}: cannot create run directory ({e.strerror})") from None
     return run_dir
+
+
+def resumable(run_dir: str | Path, evaluate: bool = True) -> RunConfig:
+    """The config of an interrupted run directory; a one-line UserError when there is nothing to resume."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise UserError(f"{run_dir}: no such run directory")
+    cpath = run_dir / "config.toml"
+    if not cpath.is_file():
+        raise UserError(f"{run_dir}: not a run directory (no config.toml)")
+    try:
+        cfg = load(cpath)
+    except UserError as e:
+        raise UserError(str(e) if str(e).startswith(str(cpath)) else f"{cpath}: {e}") from None
+    mpath = run_dir / "metrics.json"
+    if mpath.exists():
+        try:
+            status = json.loads(mpath.read_text(encoding="utf-8")).get("status")
+        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, OSError):
+            raise UserError(f"{mpath}: not a readable metrics file") from None
+        if status != "diverged":
+            hint = "" if (run_dir / "report.html").exists() or not cfg.eval.report else \
+                f" (no report.html: freqextract report {run_dir} writes it)"
+            raise UserError(f"{run_dir}: the run has finished (metrics.json); nothing to resume{hint}")
+    if not evaluate and (run_dir / "checkpoints" / "final.pt").exists():
+        raise UserError(f"{run_dir}: training has finished (checkpoints/final.pt); nothing to resume "
+                        f"(freqextract run --resume {run_dir} evaluates it)")
+    if not any(resume.state_path(run_dir / "checkpoints", s).exists() for s in candidate_seeds(cfg)):
+        raise UserError(f"{run_dir}: nothing to resume: no checkpoints/resume-<seed>.pt (stopped before the "
+                        f"first checkpoint, or train.checkpoint_every = 0); start it again with --overwrite")
+    return cfg
 
 
 def run(cfg: RunConfig, out_dir: str | Path | None = None, overwrite: bool = False, progress: bool = True,
@@ -69,10 +113,32 @@ def run(cfg: RunConfig, out_dir: str | Path | None = None, overwrite: bool = Fal
     """Train (and by default evaluate and report) one config; returns the run directory.
 
     ``on_log``: called with every training history record (one candidate only; see train.train).
+    A diverging training writes ``metrics.json`` with ``{"status": "diverged"}`` and raises
+    :class:`~freqextract.errors.Diverged`; the candidates' last good states stay in ``checkpoints/``.
     """
     device = select_device(cfg.train.device)
     run_dir = prepare_run_dir(out_dir, cfg, overwrite)
     write_text(run_dir / "config.toml", dumps(cfg))
+    return _complete(cfg, run_dir, device, progress, echo, evaluate, on_log)
+
+
+def resume_run(run_dir: str | Path, progress: bool = True, echo: Callable[[str], None] = lambda s: None,
+               evaluate: bool = True) -> Path:
+    """Go on with an interrupted run in its own directory, under its own config.toml.
+
+    Every candidate continues from its last checkpoint and a finished one is not trained again; on a CPU
+    the results are bit-identical to those of a run that was never stopped.
+    """
+    cfg = resumable(run_dir, evaluate)
+    device = select_device(cfg.train.device)
+    remove_leftovers(run_dir)  # temporary files of writes that the interruption cut short
+    echo(f"resuming {run_dir} from its checkpoints")
+    return _complete(cfg, Path(run_dir), device, progress, echo, evaluate)
+
+
+def _complete(cfg: RunConfig, run_dir: Path, device, progress: bool, echo: Callable[[str], None],
+              evaluate: bool, on_log: Callable[[dict], None] | None = None) -> Path:
+    """Everything after the run directory is set up: data, training, and (``evaluate``) the results."""
     train_sig = generate(cfg.signal, cfg.signal.train_seed)
     test_sig = generate(cfg.signal, cfg.signal.test_seed)
     save_npz(train_sig, run_dir / "data" / "train.npz")
@@ -81,27 +147,36 @@ def run(cfg: RunConfig, out_dir: str | Path | None = None, overwrite: bool = Fal
     echo(f"training on {device} (scenario {cfg.signal.scenario}, "
          f"up to {cfg.train.max_steps} steps, horizon {cfg.train.warmup_horizon} -> {cfg.signal.n_samples} samples)")
     t0 = time.perf_counter()
-    result, candidates, candidate_models = train_best_of(cfg, device=device, progress=progress, echo=echo,
-                                                         on_log=on_log)
+    try:
+        result, candidates, candidate_models = train_best_of(cfg, device=device, progress=progress, echo=echo,
+                                                             on_log=on_log, checkpoint_dir=run_dir / "checkpoints")
+    except Diverged as e:
+        e.detail = record_divergence(run_dir, cfg, e)
+        raise
     train_wall = time.perf_counter() - t0
+    write_json(run_dir / "history.json", result.history)
+    # final.pt last: it marks the training as finished (see resumable)
     checkpoint.save(run_dir / "checkpoints" / "final.pt", result.model, cfg, result.steps, result.optimizer,
                     extra={"train_seconds": train_wall,
                            "kept_candidate_seed": next(c["seed"] for c in candidates if c["kept"])})
-    write_json(run_dir / "history.json", result.history)
     echo(f"trained in {train_wall:.1f} s (kept candidate: {result.steps} steps)")
     if not evaluate:
         return run_dir
 
     model = result.model
     for c, m in zip(candidates, candidate_models, strict=True):  # the spread over inits, not only the kept one
-        c["test_mse"] = evaluate_signal(m, test_sig, device)[0]["mse"]
+        c["test_mse"] = evaluate_signal(m, test_sig, device)[0]["mse"] if m is not None else None
     baselines = None
     if cfg.eval.baselines:
         from .baselines import run_all
 
         baselines = run_all(test_sig)
     metrics, outputs = evaluate_all(model, cfg, train_sig, test_sig, device, baselines=baselines)
+    metrics = {"status": "ok", **metrics}
+    # seconds: this invocation's training wall time (after a resume: since the resume; each candidate's own
+    # seconds count from its start)
     metrics["training"] = {"steps": result.steps, "seconds": train_wall, "device": str(device),
+                           "resumed": any("resumed_from" in c for c in candidates),
                            "final_loss": result.history[-1]["loss"] if result.history else None,
                            "seconds_to_target": time_to_target(result.history),
                            "candidates": candidates,
@@ -119,6 +194,23 @@ def run(cfg: RunConfig, out_dir: str | Path | None = None, overwrite: bool = Fal
         write_report(run_dir)
     echo(summary(metrics))
     return run_dir
+
+
+def record_divergence(run_dir: Path, cfg: RunConfig, e: Diverged) -> str:
+    """Write ``metrics.json`` saying the run diverged (no metrics: there is no model to measure); returns
+    what the message adds: where the record is and which checkpoints hold the last good states."""
+    every = cfg.train.checkpoint_every
+    kept = {}
+    for c in e.candidates:
+        path = resume.state_path(run_dir / "checkpoints", c["seed"])
+        good = (c["step"] - 1) // every * every if every and c["step"] else 0
+        if path.exists() and good > 0:
+            kept[str(c["seed"])] = {"path": str(path.relative_to(run_dir)), "step": good}
+    write_json(run_dir / "metrics.json", {
+        "status": "diverged", "scenario": cfg.signal.scenario, "diverged": e.record(),
+        "candidates": e.candidates, "last_good_checkpoints": kept, "versions": checkpoint.versions()})
+    where = ", ".join(f"{run_dir / k['path']} (step {k['step']})" for k in kept.values())
+    return f"nothing evaluated; {run_dir / 'metrics.json'} records it; last good state: {where or 'none yet'}"
 
 
 def time_to_target(history: list[dict], overall: float = 0.005, each: float = 0.01) -> float | None:

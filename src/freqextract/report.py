@@ -97,6 +97,10 @@ def _load_run(run_dir: Path) -> tuple[dict, object, np.ndarray]:
         metrics = json.loads(mpath.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise UserError(f"{mpath}: not valid JSON") from None
+    if isinstance(metrics, dict) and metrics.get("status") == "diverged":
+        d = metrics.get("diverged") if isinstance(metrics.get("diverged"), dict) else {}
+        raise UserError(f"{run_dir}: training diverged (step {d.get('step')}: {d.get('reason')}); there are "
+                        "no results to report")
     if not isinstance(metrics, dict) or not all(
             isinstance(metrics.get(k), dict) and "mse" in metrics[k] for k in ("train", "test")):
         raise UserError(f"{mpath}: not a freqextract metrics file (no train/test MSE)")

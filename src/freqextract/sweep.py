@@ -45,7 +45,7 @@ from pathlib import Path
 from . import __version__
 from .atomic import write_json, write_text
 from .config import RunConfig
-from .errors import UserError
+from .errors import Diverged, UserError
 from .sweep_config import SweepConfig, dumps, loads, trial_config
 
 JOURNAL = "study.journal"
@@ -359,7 +359,7 @@ def run_trial(st: Study, study, trial, out_root: Path, progress: bool = False,
     except optuna.TrialPruned as e:
         study.tell(trial, state=optuna.trial.TrialState.PRUNED)
         state, note = "pruned", str(e)
-    except FloatingPointError as e:  # training diverged: as hopeless as it gets
+    except Diverged as e:  # training diverged: as hopeless as it gets
         trial.set_user_attr("pruned_reason", str(e))
         study.tell(trial, state=optuna.trial.TrialState.PRUNED)
         state, note = "pruned", str(e)

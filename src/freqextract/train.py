@@ -20,18 +20,22 @@ import dataclasses
 import math
 import multiprocessing
 import os
+import signal
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from . import resume
 from .checkpoint import build_model
 from .config import RunConfig
 from .data import streams_from, to_streams
-from .errors import UserError
+from .errors import Diverged, UserError
 from .models import SequenceLSTM, State, StatefulLSTM, detach_state
 from .signals import draw, generate
 
@@ -48,7 +52,10 @@ def select_device(name: str = "auto") -> torch.device:
         raise UserError(f"train.device: {name} requested but CUDA is not available")
     if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
         raise UserError("train.device: mps requested but not available")
-    return torch.device(name)
+    try:
+        return torch.device(name)
+    except RuntimeError:
+        raise UserError(f"train.device: {name!r} is not a device torch knows") from None
 
 
 def configure_threads(threads: int) -> None:
@@ -96,10 +103,13 @@ WindowFn = Callable[[StatefulLSTM, torch.Tensor, torch.Tensor, State | None], tu
 
 def train_sequence(model: StatefulLSTM, optimizer: torch.optim.Optimizer, x: torch.Tensor, target: torch.Tensor,
                    window: int, clip: float, window_fn: WindowFn = fused_window,
-                   loss_fn: Callable[[torch.Tensor], torch.Tensor] = torch.mean) -> torch.Tensor:
+                   loss_fn: Callable[[torch.Tensor], torch.Tensor] = torch.mean,
+                   max_grad_norm: float = 0.0) -> torch.Tensor:
     """Truncated BPTT over one batch of sequences from the reset state; returns per-stream MSE (B,).
 
     x (B, T, n), target (B, T); one optimiser step per ``window`` samples on ``loss_fn(per-stream MSE)``.
+    A non-finite loss or gradient norm, or a gradient norm (before clipping) above ``max_grad_norm`` (when
+    > 0), raises :class:`Diverged` before the optimiser step, so the weights are never updated with it.
     """
     state: State | None = None
     errs = []
@@ -111,9 +121,15 @@ def train_sequence(model: StatefulLSTM, optimizer: torch.optim.Optimizer, x: tor
         else:
             err, state = window_fn(model, xs, ts, state)
         loss = loss_fn(err)
+        if not torch.isfinite(loss):
+            raise Diverged(f"loss became {loss.item()}")
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+        norm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), clip))
+        if not math.isfinite(norm):
+            raise Diverged(f"gradient norm became {norm}")
+        if max_grad_norm > 0 and norm > max_grad_norm:
+            raise Diverged(f"gradient norm {norm:.3g} exceeded train.max_grad_norm = {max_grad_norm:g}")
         optimizer.step()
         state = detach_state(state)
         errs.append(err.detach() * xs.shape[1])
@@ -128,6 +144,7 @@ class TrainResult:
     history: list[dict] = field(default_factory=list)
     steps: int = 0
     seconds: float = 0.0
+    resumed_from: int = 0  # the step a resumed training went on from (0: trained from the start)
 
 
 PHASES = ("warm-up", "growth", "final")
@@ -224,6 +241,19 @@ class Curriculum:
         if phase == "final" and self.t.final_steps == 0:
             self.phase = "done"
 
+    # ------------------------------------------------------------------ resume
+    def state_dict(self) -> dict:
+        """Every attribute except the config (whatever attributes the plan grows), weights-only loadable."""
+        return {k: resume.to_plain(v) for k, v in vars(self).items() if not dataclasses.is_dataclass(v)}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore :meth:`state_dict`; the attributes must be exactly those this version keeps."""
+        if set(state) != set(self.state_dict()):
+            raise ValueError(f"curriculum state has attributes {sorted(state)}, "
+                             f"expected {sorted(self.state_dict())}")
+        for k, v in state.items():
+            setattr(self, k, resume.from_plain(v))
+
 
 def schedule(cfg: RunConfig, losses=None) -> list[tuple[str, int, float]]:
     """The whole plan for a constant loss sequence (``losses``: per-frequency loss fed after every step;
@@ -262,11 +292,18 @@ def fresh_init(cfg: RunConfig, device: torch.device, restart: int) -> tuple[Stat
 
 
 def train(cfg: RunConfig, device: torch.device | None = None, progress: bool | None = None,
-          on_log: Callable[[dict], None] | None = None, window_fn: WindowFn = fused_window) -> TrainResult:
+          on_log: Callable[[dict], None] | None = None, window_fn: WindowFn = fused_window,
+          state_path: str | Path | None = None) -> TrainResult:
     """Train the model a config describes; deterministic on CPU for a given ``train.seed``.
 
     ``on_log(record)`` is called with every history record (step, val_mse, ...: every ``train.log_every``
     steps); an exception it raises ends the training (a sweep prunes a hopeless trial this way).
+
+    ``state_path``: a resume checkpoint (:mod:`freqextract.resume`). If it exists, training goes on from
+    it (and a finished one is handed back as it is); the state is written there every
+    ``train.checkpoint_every`` steps and when training ends. On CPU a resumed training ends bit-identical
+    to one that was never stopped. A diverging step raises :class:`Diverged` and leaves the file as it
+    was: the last good state.
     """
     device = device or select_device(cfg.train.device)
     configure_threads(cfg.train.threads)
@@ -276,10 +313,24 @@ def train(cfg: RunConfig, device: torch.device | None = None, progress: bool | N
     curriculum = Curriculum(cfg)
     val_x, val_y = (torch.as_tensor(a, device=device) for a in to_streams(generate(cfg.signal, cfg.signal.val_seed)))
     history: list[dict] = []
-    t0 = time.perf_counter()
-    bar = tqdm(total=cfg.train.max_steps, desc="train", disable=(not progress) if progress is not None else None,
-               leave=False)
-    step = 0
+    step, elapsed, saved = 0, 0.0, None
+    if state_path is not None and Path(state_path).exists():
+        saved = resume.load(state_path, cfg)
+        resume.restore(state_path, saved, model=model, optimizer=optimizer, curriculum=curriculum, rng=rng)
+        step, elapsed, history = saved["step"], saved["seconds"], resume.from_plain(saved["history"])
+        if saved["done"]:
+            model.eval()
+            return TrainResult(model=model, optimizer=optimizer, history=history, steps=step, seconds=elapsed,
+                               resumed_from=step)
+
+    def save_state(done: bool) -> None:
+        if state_path is not None:
+            resume.save(state_path, cfg, model=model, optimizer=optimizer, curriculum=curriculum, rng=rng,
+                        step=step, history=history, seconds=time.perf_counter() - t0, done=done)
+
+    t0 = time.perf_counter() - elapsed
+    bar = tqdm(total=cfg.train.max_steps, initial=step, desc="train",
+               disable=(not progress) if progress is not None else None, leave=False)
     while (item := curriculum.next()) is not None:
         phase, horizon, lr = item
         step += 1
@@ -288,13 +339,16 @@ def train(cfg: RunConfig, device: torch.device | None = None, progress: bool | N
         S, targets = draw(cfg.signal, rng, R, horizon)
         x, y = streams_from(S, targets)  # (R*K, h, 1+K), (R*K, h)
         window = horizon if cfg.train.tbptt == 0 else min(horizon, cfg.train.tbptt)
-        err = train_sequence(model, optimizer, torch.as_tensor(x, device=device), torch.as_tensor(y, device=device),
-                             window, cfg.train.clip, window_fn,
-                             loss_fn=lambda e: focus_loss(e.reshape(R, K).mean(0), cfg.train.focus))
+        try:
+            err = train_sequence(model, optimizer, torch.as_tensor(x, device=device),
+                                 torch.as_tensor(y, device=device), window, cfg.train.clip, window_fn,
+                                 loss_fn=lambda e: focus_loss(e.reshape(R, K).mean(0), cfg.train.focus),
+                                 max_grad_norm=cfg.train.max_grad_norm)
+        except Diverged as e:
+            bar.close()
+            raise Diverged(e.reason, step=step, seed=cfg.train.seed) from None
         per_freq = err.reshape(R, K).mean(0)
         loss = float(per_freq.mean())
-        if not math.isfinite(loss):
-            raise FloatingPointError(f"training loss became {loss} at step {step}")
         curriculum.update(per_freq.cpu().numpy())
         bar.update(1)
         if curriculum.restart_pending:
@@ -311,10 +365,14 @@ def train(cfg: RunConfig, device: torch.device | None = None, progress: bool | N
             bar.set_postfix(phase=phase, h=horizon, loss=f"{loss:.4f}")
             if on_log is not None:
                 on_log(rec)
+        every = cfg.train.checkpoint_every
+        if every and step % every == 0 and curriculum.phase != "done":
+            save_state(done=False)
     bar.close()
+    save_state(done=True)
     model.eval()
     return TrainResult(model=model, optimizer=optimizer, history=history, steps=step,
-                       seconds=time.perf_counter() - t0)
+                       seconds=time.perf_counter() - t0, resumed_from=saved["step"] if saved else 0)
 
 
 # ---------------------------------------------------------------------------------------------- candidates
@@ -325,23 +383,54 @@ def candidate_seeds(cfg: RunConfig) -> list[int]:
     return [cfg.train.seed * n + i for i in range(n)]
 
 
+_progress: multiprocessing.Queue | None = None  # a worker's queue to the parent's progress bar
+
+
+def _worker_init(queue, parent: int) -> None:
+    """In each worker process: keep the progress queue, and die with the parent (on Linux), so that a
+    killed run leaves no worker behind that goes on training and writing its checkpoints."""
+    global _progress
+    _progress = queue
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent was gone before that took effect
+        os._exit(1)
+
+
+def _train_one(cfg: RunConfig, device: torch.device, progress: bool | None, path: Path | None,
+               on_log: Callable[[dict], None] | None = None) -> dict:
+    """Train one candidate; a divergence is data (``{"seed", "diverged"}``), not an exception."""
+    try:
+        res = train(cfg, device=device, progress=progress, on_log=on_log, state_path=path)
+    except Diverged as e:
+        return {"seed": cfg.train.seed, "diverged": e.record()}
+    return {"seed": cfg.train.seed, "result": res, "history": res.history, "steps": res.steps,
+            "seconds": res.seconds, "resumed_from": res.resumed_from}
+
+
 def _train_candidate(args) -> dict:
     """Worker: train one candidate on the CPU and hand back plain data (weights, optimiser, history).
-    Every history record is also put on ``queue`` (index, step, loss) for the parent's progress bar."""
-    index, cfg, device, queue = args
-    res = train(cfg, device=torch.device(device), progress=False,
-                on_log=lambda rec: queue.put((index, rec["step"], rec["loss"])))
-    return {"seed": cfg.train.seed, "state_dict": {k: v.cpu() for k, v in res.model.state_dict().items()},
-            "optimizer": res.optimizer.state_dict(), "history": res.history, "steps": res.steps,
-            "seconds": res.seconds}
+    Every history record is also put on the progress queue (index, step, loss) for the parent's bar."""
+    index, cfg, device, path = args
+    r = _train_one(cfg, torch.device(device), False, path,
+                   on_log=lambda rec: _progress.put((index, rec["step"], rec["loss"])))
+    if "result" in r:
+        res = r.pop("result")
+        r.update(state_dict={k: v.cpu() for k, v in res.model.state_dict().items()},
+                 optimizer=res.optimizer.state_dict())
+    return r
 
 
-def _train_in_workers(cfgs: list[RunConfig], workers: int, progress: bool | None) -> list[dict]:
+def _train_in_workers(cfgs: list[RunConfig], paths: list[Path | None], workers: int,
+                      progress: bool | None) -> list[dict]:
     """Train each config in a spawned worker process; one progress bar follows them all."""
     ctx = multiprocessing.get_context("spawn")
-    with ctx.Manager() as manager, ctx.Pool(workers) as pool:
-        queue = manager.Queue()
-        pending = pool.map_async(_train_candidate, [(i, c, "cpu", queue) for i, c in enumerate(cfgs)])
+    queue = ctx.Queue()
+    with ctx.Pool(workers, initializer=_worker_init, initargs=(queue, os.getpid())) as pool:
+        pending = pool.map_async(_train_candidate, [(i, c, "cpu", p) for i, (c, p) in
+                                                    enumerate(zip(cfgs, paths, strict=True))])
         total = sum(c.train.max_steps for c in cfgs)
         disable = (not progress) if progress is not None else None
         with tqdm(total=total, desc=f"train x{len(cfgs)}", disable=disable, leave=False) as bar:
@@ -349,7 +438,7 @@ def _train_in_workers(cfgs: list[RunConfig], workers: int, progress: bool | None
             while not pending.ready() or not queue.empty():
                 try:
                     i, step, loss = queue.get(timeout=0.5)
-                except Exception:  # queue.Empty from the manager proxy
+                except Exception:  # queue.Empty
                     continue
                 bar.update(step - done[i])
                 done[i] = step
@@ -361,44 +450,61 @@ def _train_in_workers(cfgs: list[RunConfig], workers: int, progress: bool | None
 
 
 def train_best_of(cfg: RunConfig, device: torch.device | None = None, progress: bool | None = None,
-                  echo: Callable[[str], None] = lambda s: None, on_log: Callable[[dict], None] | None = None
-                  ) -> tuple[TrainResult, list[dict], list[StatefulLSTM]]:
+                  echo: Callable[[str], None] = lambda s: None, on_log: Callable[[dict], None] | None = None,
+                  checkpoint_dir: str | Path | None = None
+                  ) -> tuple[TrainResult, list[dict], list[StatefulLSTM | None]]:
     """Train ``train.candidates`` inits (in ``train.workers`` processes on the CPU) and keep the one with
     the lowest validation MSE (signal.val_seed, never the test seed).
 
     Returns the kept result, one summary per candidate and every candidate's model (for reporting the
     spread over inits). With one candidate, or one worker, or a GPU, everything trains in this process.
     ``on_log``: see :func:`train`; only with one candidate (an exception it raises stops the training).
+
+    ``checkpoint_dir``: every candidate keeps its own training state there (``resume-<seed>.pt``) and goes
+    on from it when it exists, so a resumed run retrains nothing, and a finished candidate is not trained
+    again. A candidate that diverges is left out (summary ``{"seed", "diverged": {...}}``, model None);
+    when every candidate diverges, :class:`Diverged` is raised.
     """
     device = device or select_device(cfg.train.device)
     seeds = candidate_seeds(cfg)
     if on_log is not None and len(seeds) > 1:
         raise ValueError("on_log needs train.candidates = 1")
     cfgs = [dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, seed=s, candidates=1)) for s in seeds]
+    paths = [resume.state_path(checkpoint_dir, s) if checkpoint_dir is not None else None for s in seeds]
     workers = cfg.train.workers or os.cpu_count() or 1
     if len(cfgs) == 1 or workers == 1 or device.type != "cpu":
-        results = []
-        for c in cfgs:
-            res = train(c, device=device, progress=progress, on_log=on_log)
-            results.append({"seed": c.train.seed, "result": res, "history": res.history, "steps": res.steps,
-                            "seconds": res.seconds})
+        results = [_train_one(c, device, progress, p, on_log) for c, p in zip(cfgs, paths, strict=True)]
     else:
-        results = _train_in_workers(cfgs, min(workers, len(cfgs)), progress)
+        results = _train_in_workers(cfgs, paths, min(workers, len(cfgs)), progress)
     summaries = []
     for r in results:
+        if "diverged" in r:
+            d = r["diverged"]
+            summaries.append({"seed": r["seed"], "diverged": d, "val_mse": None, "kept": False})
+            echo(f"candidate seed {r['seed']}: diverged at step {d['step']} ({d['reason']})")
+            continue
         last = r["history"][-1]
         summaries.append({"seed": r["seed"], "val_mse": last["val_mse"],
                           "val_per_frequency_mse": last["val_per_frequency_mse"], "steps": r["steps"],
                           "seconds": r["seconds"]})
+        resumed = ""
+        if r["resumed_from"]:
+            summaries[-1]["resumed_from"] = r["resumed_from"]
+            resumed = f" (resumed at step {r['resumed_from']})"
         echo(f"candidate seed {r['seed']}: validation MSE {last['val_mse']:.5f} after {r['steps']} steps, "
-             f"{r['seconds']:.0f} s")
-    best = min(range(len(results)), key=lambda i: summaries[i]["val_mse"])
-    for i, s in enumerate(summaries):
-        s["kept"] = i == best
-    kept = []
+             f"{r['seconds']:.0f} s{resumed}")
+    alive = [i for i, r in enumerate(results) if "diverged" not in r]
+    if not alive:
+        first = results[0]["diverged"]
+        raise Diverged(first["reason"], step=first["step"], seed=first["seed"],
+                       candidates=[r["diverged"] for r in results])
+    best = min(alive, key=lambda i: summaries[i]["val_mse"])
+    for i in alive:
+        summaries[i]["kept"] = i == best
+    kept: list[TrainResult | None] = []
     for c, r in zip(cfgs, results, strict=True):
-        if "result" in r:
-            kept.append(r["result"])
+        if "diverged" in r or "result" in r:
+            kept.append(r.get("result"))
             continue
         model = build_model(c).to(device)
         model.load_state_dict(r["state_dict"])
@@ -406,5 +512,5 @@ def train_best_of(cfg: RunConfig, device: torch.device | None = None, progress: 
         optimizer = torch.optim.Adam(model.parameters(), lr=cfg.train.lr)
         optimizer.load_state_dict(r["optimizer"])
         kept.append(TrainResult(model=model, optimizer=optimizer, history=r["history"], steps=r["steps"],
-                                seconds=r["seconds"]))
-    return kept[best], summaries, [k.model for k in kept]
+                                seconds=r["seconds"], resumed_from=r["resumed_from"]))
+    return kept[best], summaries, [k.model if k is not None else None for k in kept]
