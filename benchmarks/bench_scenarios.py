@@ -4,9 +4,10 @@ For each scenario (spec; phase-scaled s = 0.1 and 0.01; offsets s = 0.1 without 
 noise) this runs a complete ``freqextract run`` (bundled config plus overrides, otherwise the defaults),
 takes the model's test MSE on seeds 2..11 from its metrics.json (``multi_seed``), and runs every baseline
 of freqextract.baselines on the same seeds. A run directory whose config.toml already equals the requested
-config and holds metrics.json is reused (``--fresh`` retrains).
+config and holds metrics.json is reused (``--fresh`` retrains); ``--run LABEL=DIR`` takes a scenario's
+model from any finished run directory of that scenario (e.g. the spec row from the multi-seed study).
 
-    python benchmarks/bench_scenarios.py [--only LABEL ...] [--set k=v ...] [--fresh]
+    python benchmarks/bench_scenarios.py [--only LABEL ...] [--set k=v ...] [--fresh] [--run LABEL=DIR]
                                          [--runs-dir benchmarks/runs] [--out benchmarks/results/scenarios.json]
 """
 
@@ -54,6 +55,13 @@ def slug(label: str) -> str:
 
 def train_run(label: str, cfg_name: str, overrides: list[str], a) -> tuple[Path, bool, float]:
     """A run directory holding metrics.json for this config: reused when its config.toml matches."""
+    given = dict(item.split("=", 1) for item in a.run)
+    if label in given:
+        out = Path(given[label])
+        have = load(str(out / "config.toml"), []).signal
+        if have != load(cfg_name, overrides, signal_only=True).signal:
+            raise SystemExit(f"--run {label}={out}: that run's [signal] is not this scenario's")
+        return out, True, 0.0
     out = Path(a.runs_dir) / slug(label)
     wanted = dumps(load(cfg_name, overrides))
     if not a.fresh and (out / "metrics.json").exists() and (out / "config.toml").read_text() == wanted:
@@ -73,6 +81,8 @@ def main(argv=None) -> int:
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="extra override for every scenario's run (e.g. train.seed=1)")
     p.add_argument("--fresh", action="store_true", help="retrain even where a matching run exists")
+    p.add_argument("--run", action="append", default=[], metavar="LABEL=DIR",
+                   help="take this scenario's model from a finished run directory")
     p.add_argument("--runs-dir", default="benchmarks/runs")
     p.add_argument("--out", default="benchmarks/results/scenarios.json")
     a = p.parse_args(argv)

@@ -1,5 +1,6 @@
 """The training schedule and the loss weighting: properties that make the curriculum safe."""
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
@@ -218,3 +219,29 @@ def test_on_log_sees_every_record_and_can_stop_training():
     assert [s for s, _ in seen] == [1, 10, 20] and all(0 < v < 2 for _, v in seen)
     with pytest.raises(ValueError, match="candidates"):  # records of two inits would interleave
         train_best_of(load("quick", ["train.candidates=2"]), on_log=hook)
+
+
+def test_offsets_training_draws_a_fresh_theta_every_step(monkeypatch):
+    """On `offsets` every optimiser step sees sequences with their own phases: nothing to memorise, the
+    model must read S. (Under the spec the targets of every step are the same clock.)"""
+    import freqextract.train as tr
+
+    seen = []
+
+    def spy(cfg, rng, n_seq, n_samples):
+        S, targets = real(cfg, rng, n_seq, n_samples)
+        seen.append(targets[..., 0].copy())  # sin(theta) of each sequence and frequency at t = 0
+        return S, targets
+
+    real = tr.draw
+    monkeypatch.setattr(tr, "draw", spy)
+    quick = ["signal.duration=1.0", "model.hidden_size=8", "train.warmup_horizon=100", "train.warmup_steps=6",
+             "train.growth_steps=2", "train.final_steps=2", "train.candidates=1", "train.realisations=3"]
+    tr.train(load("offsets", quick), progress=False)
+    assert len(seen) == 10
+    firsts = np.array([s.ravel() for s in seen])  # (steps, R*K)
+    assert len({tuple(np.round(r, 12)) for r in firsts}) == 10, "a new theta every step"
+    assert np.ptp(firsts[:, 0]) > 0.1
+    seen.clear()
+    tr.train(load("spec", quick), progress=False)
+    assert np.allclose(np.array([s.ravel() for s in seen]), 0.0), "spec targets all start at sin(0)"
