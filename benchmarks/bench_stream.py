@@ -17,9 +17,10 @@ once with torch's own default (what OMP_NUM_THREADS, or the core count when it i
 onnxruntime runs with 1 intra-op thread (the extractor's default). The load average is recorded: on a
 shared machine it explains the spread.
 
-``--trained CKPT`` (default: benchmarks/runs/seed-0/checkpoints/final.pt when it exists, written by
-bench_train.py) also streams a trained model over the test signal in onnxruntime, one sample at a time,
-and reports its largest difference from eager PyTorch and the test MSE both ways.
+``--trained CKPT`` (default: the multi-seed study's seed-0 model, benchmarks/runs/multiseed/trials/0, or
+benchmarks/runs/seed-0 from bench_train.py, whichever exists) also streams a trained model over the test
+signal in onnxruntime, one sample at a time, and reports its largest difference from eager PyTorch and the
+test MSE both ways.
 
     python benchmarks/bench_stream.py [--pushes 20000] [--repeats 7] [--trained CKPT]
                                       [--out benchmarks/results/stream.json]
@@ -46,7 +47,8 @@ from freqextract.export import export_onnx
 from freqextract.signals import generate
 from freqextract.stream import StreamExtractor
 
-TRAINED = Path("benchmarks/runs/seed-0/checkpoints/final.pt")
+TRAINED = next((p for p in (Path("benchmarks/runs/multiseed/trials/0/checkpoints/final.pt"),
+                            Path("benchmarks/runs/seed-0/checkpoints/final.pt")) if p.exists()), None)
 GOALS = {"onnxruntime_one_stream_p50_us_max": 50.0, "bulk_rows_per_s_min": 1_000_000}
 
 
@@ -109,7 +111,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--pushes", type=int, default=20000, help="timed pushes per latency row")
     p.add_argument("--repeats", type=int, default=7, help="timed runs per throughput row")
-    p.add_argument("--trained", type=Path, default=TRAINED if TRAINED.exists() else None,
+    p.add_argument("--trained", type=Path, default=TRAINED,
                    help="a trained checkpoint for the onnxruntime-vs-PyTorch difference (optional)")
     p.add_argument("--out", default="benchmarks/results/stream.json")
     a = p.parse_args(argv)
