@@ -25,10 +25,13 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROWS = [(1, "carry"), (10, "carry"), (50, "carry"), (10, "reset"), (50, "reset")]
+# One init per row, never restarted (a restart would hand some rows more inits than others), and the
+# growth lr of the budget this table was first measured with (lr falling as 1000/h).
 DEFAULT_BUDGET = ["train.warmup_steps=1500", "train.growth_steps=600", "train.final_steps=100",
-                  "train.warmup_gate=0", "train.growth_gate=0", "train.candidates=1"]
+                  "train.warmup_gate=0", "train.growth_gate=0", "train.candidates=1", "train.restart_gate=0",
+                  "train.growth_lr_power=1"]
 RESET_BUDGET = ["train.warmup_steps=400", "train.growth_steps=0", "train.final_steps=0",
-                "train.warmup_gate=0", "train.candidates=1"]
+                "train.warmup_gate=0", "train.candidates=1", "train.restart_gate=0"]
 
 
 def run_row(args) -> dict:
