@@ -93,7 +93,8 @@ def run_configs(draw) -> RunConfig:
     signal = SignalConfig(
         scenario=scenario, frequencies=tuple(freqs), fs=fs, duration=duration, amplitude=(lo, hi),
         phase_scale=phase_scale, noise_sigma=sigma,
-        train_seed=draw(st.integers(0, 2**63 - 1)), test_seed=draw(st.integers(0, 2**32)),
+        train_seed=draw(st.integers(0, 2**63 - 1)), test_seed=(test := draw(st.integers(0, 2**32))),
+        val_seed=draw(st.integers(0, 2**32).filter(lambda v: not test <= v < test + 10)),
     )
     seq_len = draw(st.sampled_from([L for L in (1, 2, 5) if signal.n_samples % L == 0]))
     model = ModelConfig(
