@@ -49,6 +49,12 @@ def goal(label: str, lstm: float, base: dict[str, float]) -> tuple[str, bool | N
     return "", None
 
 
+def early_late(outputs: np.ndarray, targets: np.ndarray, fs: float) -> dict:
+    """MSE over the first half second after the reset (the lock-on transient) and from 1.5 s on (settled)."""
+    err = (np.asarray(outputs, dtype=np.float64) - targets) ** 2  # (K, N)
+    return {"first_0.5s": float(err[:, : int(0.5 * fs)].mean()), "after_1.5s": float(err[:, int(1.5 * fs):].mean())}
+
+
 def slug(label: str) -> str:
     return "scenario-" + re.sub(r"[^a-z0-9.]+", "-", label.lower()).strip("-")
 
@@ -100,6 +106,11 @@ def main(argv=None) -> int:
             for n, out in run_all(sig).items():
                 per_seed[n].append(mse(out, sig.targets)["mse"])
         base = {n: float(np.mean(v)) for n, v in per_seed.items()}
+        first = generate(sig_cfg, ms["seeds"][0])  # where the error sits in time, on the first test seed
+        with np.load(run_dir / "predictions.npz") as z:
+            lstm_out = z["test"]
+        timing = {"seed": ms["seeds"][0], "lstm": early_late(lstm_out, first.targets, first.fs),
+                  "rls-causal": early_late(run_all(first, ["rls-causal"])["rls-causal"], first.targets, first.fs)}
         target, met = goal(label, ms["mean"], base)
         rows.append({
             "scenario": label, "config": cfg_name, "overrides": overrides, "run_dir": str(run_dir),
@@ -109,7 +120,7 @@ def main(argv=None) -> int:
             "lstm_mean_per_frequency_mse": [float(v) for v in np.mean(ms["per_frequency_mse"], axis=0)],
             "baselines_mean_mse": base, "baselines_per_seed_mse": per_seed,
             "ratio_to": {n: ms["mean"] / base[n] for n in CAUSAL_REFERENCE if base[n] > 0},
-            "target": target, "met": met,
+            "target": target, "met": met, "error_in_time": timing,
         })
     names = list(BASELINES)
     print(f"mean test MSE over seeds {rows[0]['seeds'][0]}..{rows[0]['seeds'][-1]}")
@@ -119,6 +130,11 @@ def main(argv=None) -> int:
         print(f"{r['scenario']:<26}{r['lstm_mean_mse']:>10.5f}{r['lstm_ci95_halfwidth']:>9.5f}"
               + "".join(f"{r['baselines_mean_mse'][n]:>21.5f}" for n in names)
               + f"  {r['target']} {verdict}{'  (reused run)' if r['reused'] else ''}")
+    print(f"seed {rows[0]['seeds'][0]}, MSE in the first 0.5 s / from 1.5 s on:")
+    for r in rows:
+        t = r["error_in_time"]
+        print(f"  {r['scenario']:<26} LSTM {t['lstm']['first_0.5s']:.5f} / {t['lstm']['after_1.5s']:.5f}   "
+              f"RLS {t['rls-causal']['first_0.5s']:.5f} / {t['rls-causal']['after_1.5s']:.5f}")
     kinds = {n: "oracle" if BASELINES[n].oracle else "causal" if BASELINES[n].causal else "non-causal"
              for n in names}
     result = {"benchmark": "scenarios", "rows": rows, "baseline_kinds": kinds,

@@ -85,6 +85,16 @@ def table_scenarios(r: dict) -> str:
     seeds = r["rows"][0]["seeds"]
     lines += ["", f"Mean test MSE over noise seeds {seeds[0]}..{seeds[-1]} ({len(seeds)} sequences each, all "
               f"K×N rows); one training run per scenario (default recipe, base seed 0)."]
+    timed = [row for row in r["rows"] if "error_in_time" in row]
+    if timed:
+        seed = timed[0]["error_in_time"]["seed"]
+        lines += ["", f"Where the error sits in time (test seed {seed}, MSE over the first 0.5 s after the reset / "
+                  "from 1.5 s on):", "", "| scenario | LSTM first 0.5 s | LSTM from 1.5 s | RLS first 0.5 s "
+                  "| RLS from 1.5 s |", "|---|---|---|---|---|"]
+        for row in timed:
+            t = row["error_in_time"]
+            lines.append(f"| {row['scenario']} | {t['lstm']['first_0.5s']:.5f} | {t['lstm']['after_1.5s']:.5f} | "
+                         f"{t['rls-causal']['first_0.5s']:.5f} | {t['rls-causal']['after_1.5s']:.5f} |")
     return "\n".join(lines)
 
 
