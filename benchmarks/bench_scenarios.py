@@ -26,7 +26,7 @@ import numpy as np
 
 from freqextract.baselines import BASELINES, run_all
 from freqextract.config import dumps, load
-from freqextract.evaluate import mse
+from freqextract.evaluate import error_vs_time, mse
 from freqextract.signals import generate
 
 SCENARIOS: dict[str, tuple[str, list[str]]] = {  # label -> (bundled config, overrides)
@@ -50,9 +50,10 @@ def goal(label: str, lstm: float, base: dict[str, float]) -> tuple[str, bool | N
 
 
 def early_late(outputs: np.ndarray, targets: np.ndarray, fs: float) -> dict:
-    """MSE over the first half second after the reset (the lock-on transient) and from 1.5 s on (settled)."""
-    err = (np.asarray(outputs, dtype=np.float64) - targets) ** 2  # (K, N)
-    return {"first_0.5s": float(err[:, : int(0.5 * fs)].mean()), "after_1.5s": float(err[:, int(1.5 * fs):].mean())}
+    """MSE over the first half second after the reset (the lock-on transient) and from 1.5 s on (settled),
+    from evaluate.error_vs_time's half-second bins (equal-sized for the scenarios' whole seconds)."""
+    bins = error_vs_time(outputs, targets, fs, bin_seconds=0.5)["mse"]
+    return {"first_0.5s": float(bins[0]), "after_1.5s": float(np.mean(bins[3:]))}
 
 
 def slug(label: str) -> str:
