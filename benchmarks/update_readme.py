@@ -161,8 +161,26 @@ def table_stream(r: dict) -> str:
     return "\n".join(lines)
 
 
+def table_lockon(r: dict) -> str:
+    edges = r["bin_edges_s"]
+    bins = [f"{lo:g}–{hi:g} s" for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+    lines = ["| method | " + " | ".join(bins) + f" | share of the 10 s MSE made in the first {edges[-1]:g} s "
+             "| 10 s MSE |", "|---" * (3 + len(bins)) + "|"]
+    for row in r["rows"]:
+        cells = " | ".join(f"{b:.4f}" for b in row["bin_mse"])
+        total = f"{row['mse_10s']:.5f}" if row["mse_10s"] is not None else "–"
+        lines.append(f"| {row['method']} | {cells} | {row['first_0.5s_share']:.5f} | {total} |")
+    seeds = r["seeds"]
+    lines += ["", f"MSE in each bin after the reset, over test seeds {seeds[0]}..{seeds[-1]} (offsets s = "
+              f"{r['phase_scale']:g}, sigma {r['noise_sigma']:g}; LSTM of `{r['run_dir']}`); the posterior mean "
+              f"is computed on a grid of {r['grid']} phases per component over the first {r['samples']} "
+              f"samples only, {r['posterior_seconds']:.0f} s for the {len(seeds)} seeds."]
+    return "\n".join(lines)
+
+
 TABLES = {"train_seeds": table_train_seeds, "loops": table_loops, "seq_len": table_seq_len,
-          "scenarios": table_scenarios, "multiseed": table_multiseed, "stream": table_stream}
+          "scenarios": table_scenarios, "multiseed": table_multiseed, "stream": table_stream,
+          "lockon": table_lockon}
 
 
 def main(argv=None) -> int:
