@@ -7,8 +7,10 @@ freqextract.bayes.grid_posterior_mean (the posterior mean on a phase grid, which
 component has the same known amplitude), in time bins after the reset, and how much of the 10 s MSE each
 bin makes (bin MSE x bin length / N).
 
-    python benchmarks/bench_lockon.py [--run benchmarks/runs/scenario-offsets-s-0.1] [--grid 24]
-                                      [--samples 500] [--out benchmarks/results/lockon.json]
+    python benchmarks/bench_lockon.py [--run DIR ...] [--grid 24] [--samples 500]
+                                      [--out benchmarks/results/lockon.json]
+
+The default runs are bench_scenarios.py's two offsets rows (s = 0.1, without and with sigma = 0.1).
 """
 
 from __future__ import annotations
@@ -32,52 +34,60 @@ from freqextract.signals import generate
 EDGES_S = (0.0, 0.1, 0.25, 0.5)  # bin edges in seconds after the reset
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--run", default="benchmarks/runs/scenario-offsets-s-0.1", help="an offsets run directory")
-    p.add_argument("--grid", type=int, default=24, help="phases per component of the posterior's grid")
-    p.add_argument("--samples", type=int, default=500, help="samples after the reset the posterior covers")
-    p.add_argument("--out", default="benchmarks/results/lockon.json")
-    a = p.parse_args(argv)
-    model, cfg, _ = load_model(Path(a.run) / "checkpoints" / "final.pt")
+def measure(run_dir: str, grid: int, samples: int) -> dict:
+    """The bins of one offsets run directory's LSTM, RLS and the posterior mean on its test seeds."""
+    model, cfg, _ = load_model(Path(run_dir) / "checkpoints" / "final.pt")
     sc = cfg.signal
     if sc.scenario != "offsets":
-        raise SystemExit(f"--run {a.run}: scenario {sc.scenario!r}, not offsets")
+        raise SystemExit(f"--run {run_dir}: scenario {sc.scenario!r}, not offsets")
     seeds = list(range(sc.test_seed, sc.test_seed + TEST_SEEDS))
     sigs = [generate(sc, s) for s in seeds]
     edges = [int(round(e * sc.fs)) for e in EDGES_S]
-    if a.samples < edges[-1]:
+    if samples < edges[-1]:
         raise SystemExit(f"--samples must cover the bins ({edges[-1]} samples)")
     N = sigs[0].n_samples
-    t0 = time.perf_counter()
     lstm = predict_many(model, sigs)  # (R, K, N)
     rls = np.stack([rls_causal(s) for s in sigs])  # (R, K, N)
     t_post = time.perf_counter()
-    post = np.stack([grid_posterior_mean(s, sc.phase_scale, sc.amplitude, sc.noise_sigma, a.samples, a.grid)
+    post = np.stack([grid_posterior_mean(s, sc.phase_scale, sc.amplitude, sc.noise_sigma, samples, grid)
                      for s in sigs])  # (R, K, samples)
     t_post = time.perf_counter() - t_post
     targets = np.stack([s.targets for s in sigs])  # (R, K, N)
-    methods = {"LSTM": lstm, "RLS": rls, f"posterior mean (grid {a.grid})": post}
     rows = []
-    for name, out in methods.items():
+    for name, out in {"LSTM": lstm, "RLS": rls, f"posterior mean (grid {grid})": post}.items():
         err = (out - targets[..., :out.shape[-1]]) ** 2
         bins = [float(err[..., lo:hi].mean()) for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
         share = [b * (hi - lo) / N for b, lo, hi in zip(bins, edges[:-1], edges[1:], strict=True)]
         rows.append({"method": name, "bin_mse": bins, "share_of_10s_mse": share,
                      "first_0.5s_share": float(sum(share)),
                      "mse_10s": float(err.mean()) if out.shape[-1] == N else None})
-    print(f"offsets s={sc.phase_scale:g} sigma={sc.noise_sigma:g}, test seeds {seeds[0]}..{seeds[-1]}: MSE in "
-          "time bins after the reset (share of the 10 s MSE)")
+    return {"run_dir": run_dir, "phase_scale": sc.phase_scale, "noise_sigma": sc.noise_sigma, "seeds": seeds,
+            "rows": rows, "posterior_seconds": t_post}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--run", nargs="+", default=["benchmarks/runs/scenario-offsets-s-0.1",
+                                                 "benchmarks/runs/scenario-offsets-s-0.1-sigma-0.1"],
+                   help="offsets run directories")
+    p.add_argument("--grid", type=int, default=24, help="phases per component of the posterior's grid")
+    p.add_argument("--samples", type=int, default=500, help="samples after the reset the posterior covers")
+    p.add_argument("--out", default="benchmarks/results/lockon.json")
+    a = p.parse_args(argv)
+    t0 = time.perf_counter()
+    runs = [measure(d, a.grid, a.samples) for d in a.run]
     labels = [f"{lo:g}-{hi:g} s" for lo, hi in zip(EDGES_S[:-1], EDGES_S[1:], strict=True)]
-    print(f"{'method':<28}" + "".join(f"{x:>22}" for x in labels) + f"{'10 s MSE':>12}")
-    for r in rows:
-        cells = "".join(f"{b:>12.4f} ({s:.5f})" for b, s in zip(r["bin_mse"], r["share_of_10s_mse"], strict=True))
-        total = "" if r["mse_10s"] is None else f"{r['mse_10s']:.5f}"
-        print(f"{r['method']:<28}{cells}{total:>12}")
-    result = {"benchmark": "lockon", "run_dir": a.run, "scenario": "offsets", "phase_scale": sc.phase_scale,
-              "noise_sigma": sc.noise_sigma, "seeds": seeds, "grid": a.grid, "samples": a.samples,
-              "bin_edges_s": list(EDGES_S), "rows": rows, "posterior_seconds": t_post,
-              "seconds": time.perf_counter() - t0, "machine": platform.machine(),
+    for r in runs:
+        print(f"offsets s={r['phase_scale']:g} sigma={r['noise_sigma']:g}, test seeds {r['seeds'][0]}.."
+              f"{r['seeds'][-1]}: MSE in time bins after the reset (share of the 10 s MSE)")
+        print(f"{'method':<28}" + "".join(f"{x:>22}" for x in labels) + f"{'10 s MSE':>12}")
+        for row in r["rows"]:
+            cells = "".join(f"{b:>12.4f} ({s:.5f})" for b, s in zip(row["bin_mse"], row["share_of_10s_mse"],
+                                                                    strict=True))
+            total = "" if row["mse_10s"] is None else f"{row['mse_10s']:.5f}"
+            print(f"{row['method']:<28}{cells}{total:>12}")
+    result = {"benchmark": "lockon", "grid": a.grid, "samples": a.samples, "bin_edges_s": list(EDGES_S),
+              "runs": runs, "seconds": time.perf_counter() - t0, "machine": platform.machine(),
               "python": platform.python_version()}
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
