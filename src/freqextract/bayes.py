@@ -33,8 +33,6 @@ True
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from .errors import UserError
@@ -48,12 +46,8 @@ def noise_moments(phase_scale: float, amplitude: tuple[float, float]) -> tuple[f
     lo, hi = amplitude
     mean_a = (lo + hi) / 2
     mean_a2 = (lo * lo + lo * hi + hi * hi) / 3
-    half = math.pi * phase_scale
-
-    def sinc(x: float) -> float:
-        return 1.0 if x == 0 else math.sin(x) / x
-
-    return mean_a * sinc(half), mean_a2, sinc(2 * half)
+    # E[cos(k phi)] = sin(k pi s) / (k pi s): numpy's normalised sinc at k s
+    return mean_a * float(np.sinc(phase_scale)), mean_a2, float(np.sinc(2 * phase_scale))
 
 
 def grid_posterior_mean(sig: MixedSignal, phase_scale: float, amplitude: tuple[float, float] = (0.8, 1.2),
