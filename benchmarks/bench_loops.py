@@ -23,8 +23,9 @@ import torch
 from freqextract.config import load
 from freqextract.data import to_streams
 from freqextract.models import StatefulLSTM
+from freqextract.runtime import configure_threads
 from freqextract.signals import generate
-from freqextract.train import configure_threads, fused_window, literal_window, train_sequence
+from freqextract.train import fused_window, literal_window, train_sequence
 
 
 def time_epochs(window_fn, x, y, window: int, epochs: int, hidden: int) -> list[float]:

@@ -99,7 +99,7 @@ class TrainConfig:
     candidates: int = 2  # independent inits trained side by side; the lowest validation MSE is kept
     workers: int = 2  # processes for the candidates (0 = one per CPU core)
     device: str = "auto"
-    threads: int = 1  # CPU threads for torch (0 = torch's default); see train.configure_threads
+    threads: int = 1  # CPU threads for torch (0 = torch's default); see runtime.configure_threads
     log_every: int = 100  # steps between history records; each one also measures the MSE on signal.val_seed
     checkpoint_every: int = 250  # steps between resume checkpoints in the run directory (0 = only at the end)
     max_grad_norm: float = 1e6  # a gradient norm above this (before clipping) counts as divergence (0 = off)

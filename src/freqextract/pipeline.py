@@ -43,8 +43,9 @@ from .evaluate import (
     signal_metrics,
     write_rows_csv,
 )
+from .runtime import configure_threads, select_device
 from .signals import generate
-from .train import candidate_seeds, configure_threads, select_device, train_best_of
+from .train import candidate_seeds, train_best_of
 
 # what a run writes besides config.toml, data/ and figures/; --overwrite removes these first, so that a new
 # run that is stopped early never leaves the old run's results beside its own config

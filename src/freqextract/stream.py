@@ -140,7 +140,7 @@ class StreamExtractor:
         """PyTorch backend. ``threads``: torch's CPU threads, a process-wide setting (None: the
         checkpoint's ``train.threads``, 1 by default, the fast setting for a few streams; 0: torch's
         default)."""
-        from .train import configure_threads
+        from .runtime import configure_threads
 
         model, info, _ = load_streaming_model(path)
         configure_threads(info.config["train"]["threads"] if threads is None else threads)

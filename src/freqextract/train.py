@@ -35,44 +35,10 @@ from . import resume
 from .checkpoint import build_model
 from .config import RunConfig
 from .data import streams_from, to_streams
-from .errors import Diverged, UserError
+from .errors import Diverged
 from .models import SequenceLSTM, State, StatefulLSTM, detach_state
+from .runtime import configure_threads, seed_everything, select_device
 from .signals import draw, generate
-
-
-def select_device(name: str = "auto") -> torch.device:
-    """``auto`` picks cuda, then mps, then cpu; an explicit choice that is not available is an error."""
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise UserError(f"train.device: {name} requested but CUDA is not available")
-    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise UserError("train.device: mps requested but not available")
-    try:
-        return torch.device(name)
-    except RuntimeError:
-        raise UserError(f"train.device: {name!r} is not a device torch knows") from None
-
-
-def configure_threads(threads: int) -> None:
-    """Set torch's CPU threads (0 leaves the default).
-
-    One step multiplies a (streams x H) state by an (H x 4H) matrix: far too little work to share. A second
-    thread only adds synchronisation, and on a machine whose cores are busy OpenMP's spinning threads slow
-    every step down by orders of magnitude. One thread per training process is the fast setting; run
-    several seeds as separate processes to use more cores.
-    """
-    if threads > 0:
-        torch.set_num_threads(threads)
-
-
-def seed_everything(seed: int) -> None:
-    torch.manual_seed(seed)
-    np.random.seed(seed % 2**32)
 
 
 # ---------------------------------------------------------------------------------------------- windows
