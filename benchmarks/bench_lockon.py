@@ -26,9 +26,9 @@ import numpy as np
 
 from freqextract.baselines import rls_causal
 from freqextract.bayes import grid_posterior_mean
-from freqextract.checkpoint import load_model
 from freqextract.config import TEST_SEEDS
 from freqextract.evaluate import predict_many
+from freqextract.models import load_model
 from freqextract.signals import generate
 
 EDGES_S = (0.0, 0.1, 0.25, 0.5)  # bin edges in seconds after the reset

@@ -2,7 +2,7 @@
 
 An epoch is one pass over the 40 000 training rows as 4 streams x 10 000 samples from the reset state,
 truncated backprop every ``--window`` samples, one Adam step per window (the trainer's train_sequence).
-Both loops compute the same outputs and gradients (tests/test_models.py); only the time differs.
+Both loops compute the same outputs and gradients (tests/models/test_lstm.py); only the time differs.
 
     python benchmarks/bench_loops.py [--window 1000] [--epochs 2] [--out benchmarks/results/loops.json]
 """
@@ -21,10 +21,9 @@ import numpy as np
 import torch
 
 from freqextract.config import load
-from freqextract.data import to_streams
 from freqextract.models import StatefulLSTM
 from freqextract.runtime import configure_threads
-from freqextract.signals import generate
+from freqextract.signals import generate, to_streams
 from freqextract.train import fused_window, literal_window, train_sequence
 
 

@@ -40,10 +40,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from freqextract import checkpoint
 from freqextract.atomic import write_json
 from freqextract.config import load
 from freqextract.export import export_onnx
+from freqextract.models import checkpoint
 from freqextract.signals import generate
 from freqextract.stream import StreamExtractor
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from freqextract.config import SignalConfig
-from freqextract.signals import generate
+from freqextract.signals.scenarios import generate
 
 SCRIPT = Path(sys.executable).with_name("freqextract")  # the console script installed with the package
 MODULE = [sys.executable, "-m", "freqextract.cli"]
@@ -105,8 +105,8 @@ def streaming_checkpoint(path: Path, seq_len: int = 1, window_state: str = "carr
     """
     import torch
 
-    from freqextract import checkpoint
     from freqextract.config import load
+    from freqextract.models import checkpoint
 
     cfg = load(None, ['model.init="default"', f"model.seq_len={seq_len}",
                       f'model.window_state="{window_state}"'])

@@ -14,9 +14,9 @@ from scipy import signal as sps
 from freqextract import baselines as bl
 from freqextract.cli import main
 from freqextract.config import SignalConfig
-from freqextract.data import save_npz
 from freqextract.errors import UserError
-from freqextract.signals import MixedSignal, generate
+from freqextract.signals.data import save_npz
+from freqextract.signals.scenarios import MixedSignal, generate
 
 FS = 200.0
 FREQS = np.array([1.0, 3.0, 5.0, 7.0])

@@ -12,7 +12,7 @@ from freqextract import bayes
 from freqextract.baselines import rls_causal
 from freqextract.config import SignalConfig
 from freqextract.errors import UserError
-from freqextract.signals import MixedSignal, generate
+from freqextract.signals.scenarios import MixedSignal, generate
 
 OFFSETS = SignalConfig(scenario="offsets", phase_scale=0.1, duration=1.0)
 

@@ -20,9 +20,9 @@ from conftest import MODULE, assert_same_signal, cli_env
 
 from freqextract.cli import main
 from freqextract.config import SignalConfig
-from freqextract.data import load_csv, load_npz, save_npz
 from freqextract.errors import UserError
-from freqextract.signals import generate
+from freqextract.signals.data import load_csv, load_npz, save_npz
+from freqextract.signals.scenarios import generate
 
 # ---------------------------------------------------------------------------------------------- CLI cases
 # Each case: the arguments after `freqextract generate` ({cfg} = a folder of prepared config files,

@@ -17,7 +17,7 @@ import pytest
 from conftest import cli_env, streaming_checkpoint
 
 from freqextract.cli import main
-from freqextract.data import save_npz
+from freqextract.signals.data import save_npz
 from freqextract.stream import StreamExtractor
 
 

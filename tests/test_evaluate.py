@@ -10,7 +10,6 @@ import pytest
 import torch
 
 from freqextract.config import SignalConfig, load
-from freqextract.data import to_table
 from freqextract.evaluate import (
     ablations,
     error_vs_time,
@@ -28,9 +27,10 @@ from freqextract.evaluate import (
     t_interval,
     write_rows_csv,
 )
-from freqextract.models import StatefulLSTM
+from freqextract.models.lstm import StatefulLSTM
 from freqextract.pipeline import evaluate_all, summary
-from freqextract.signals import generate
+from freqextract.signals.data import to_table
+from freqextract.signals.scenarios import generate
 
 FS = 1000.0
 

@@ -29,12 +29,12 @@ from conftest import cli_env
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from freqextract import checkpoint
 from freqextract.cli import main
 from freqextract.config import SECTIONS, SignalConfig, load, resolve_config_path
-from freqextract.data import REQUIRED_ARRAYS, load_signal, save_csv, save_npz
 from freqextract.errors import UserError
-from freqextract.signals import generate
+from freqextract.models import checkpoint
+from freqextract.signals.data import REQUIRED_ARRAYS, load_signal, save_csv, save_npz
+from freqextract.signals.scenarios import generate
 
 
 def fuzz(examples: int) -> settings:

@@ -8,10 +8,10 @@ import tomllib
 import numpy as np
 import pytest
 
-from freqextract import checkpoint
 from freqextract.cli import main
 from freqextract.config import load
 from freqextract.errors import Diverged, UserError
+from freqextract.models import checkpoint
 from freqextract.pipeline import evaluate_checkpoint, run
 from freqextract.train import train
 
@@ -193,7 +193,7 @@ def test_offsets_recipe_meets_its_goal(tmp_path):
     1.5x the causal RLS and below a quarter of the causal band-pass (SPEC.md section 3)."""
     from freqextract.baselines import bandpass_causal, rls_causal
     from freqextract.evaluate import mse
-    from freqextract.signals import generate
+    from freqextract.signals.scenarios import generate
 
     d = run(load("offsets", ["eval.report=false"]), out_dir=tmp_path / "r", progress=False)
     m = json.loads((d / "metrics.json").read_text())

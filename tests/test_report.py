@@ -138,7 +138,7 @@ def test_report_of_an_older_run_and_with_baselines(quick_run, tmp_path):
 
     with_base = tmp_path / "base"
     shutil.copytree(quick_run, with_base)
-    from freqextract.data import load_npz
+    from freqextract.signals.data import load_npz
 
     test = load_npz(with_base / "data" / "test.npz")
     zero = signal_metrics(np.zeros_like(test.targets), test.targets)

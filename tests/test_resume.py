@@ -22,10 +22,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import freqextract.train as train_mod
-from freqextract import checkpoint, resume
+from freqextract import resume
 from freqextract.cli import main
 from freqextract.config import load
 from freqextract.errors import UserError
+from freqextract.models import checkpoint
 from freqextract.pipeline import evaluate_checkpoint, run
 from freqextract.train import Curriculum, train, train_best_of
 

@@ -7,9 +7,9 @@ import pytest
 import torch
 from conftest import streaming_checkpoint
 
-from freqextract.data import to_streams
 from freqextract.errors import UserError
 from freqextract.evaluate import predict
+from freqextract.signals.data import to_streams
 from freqextract.stream import StreamExtractor, select_frequencies
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from freqextract.data import save_npz
 from freqextract.errors import UserError
+from freqextract.signals.data import save_npz
 from freqextract.stream import StreamExtractor
 from freqextract.stream_io import parse_lines, read_samples, stream
 

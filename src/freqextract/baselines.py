@@ -56,7 +56,7 @@ import numpy as np
 from scipy import signal as sps
 
 from .errors import UserError
-from .signals import MixedSignal
+from .signals.scenarios import MixedSignal
 
 # Defaults (SPEC.md section 3): causal band-pass order 2, +-0.8 Hz around f; RLS memory 1/(1-lambda) = 1000
 # samples, one period of the slowest spec frequency at 1 kHz.

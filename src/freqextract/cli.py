@@ -68,8 +68,8 @@ def _load_cfg(args):
 # ---------------------------------------------------------------------------------------------- commands
 def cmd_generate(args) -> int:
     from .config import load
-    from .data import save_csv, save_npz
-    from .signals import generate
+    from .signals.data import save_csv, save_npz
+    from .signals.scenarios import generate
 
     overrides = list(args.overrides)
     if args.scenario:
@@ -143,7 +143,7 @@ def cmd_evaluate(args) -> int:
 def cmd_baselines(args) -> int:
     from .atomic import write_text
     from .baselines import check_params, compare, format_table, to_csv
-    from .data import load_signal
+    from .signals.data import load_signal
 
     params = check_params(args.order, args.bandwidth, args.centre, args.forgetting, args.regularization,
                           args.constant)

@@ -25,10 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, checkpoint, resume
+from . import __version__, resume
 from .atomic import atomic_path, remove_leftovers, write_json, write_text
 from .config import TEST_SEEDS, RunConfig, dumps, load
-from .data import load_signal, save_npz
 from .errors import Diverged, UserError
 from .evaluate import (
     ablations,
@@ -43,8 +42,10 @@ from .evaluate import (
     signal_metrics,
     write_rows_csv,
 )
+from .models import checkpoint
 from .runtime import configure_threads, select_device
-from .signals import generate
+from .signals.data import load_signal, save_npz
+from .signals.scenarios import generate
 from .train import candidate_seeds, train_best_of
 
 # what a run writes besides config.toml, data/ and figures/; --overwrite removes these first, so that a new

@@ -18,9 +18,9 @@ import numpy as np
 
 from . import plots
 from .atomic import write_text
-from .data import load_npz
 from .errors import UserError
 from .evaluate import error_vs_time, phase_track
+from .signals.data import load_npz
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 1180px; margin: 2em auto;

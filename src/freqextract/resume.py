@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import checkpoint
 from .config import RunConfig, to_dict
 from .errors import UserError
+from .models import checkpoint
 
 ARRAY = "__ndarray__"
 

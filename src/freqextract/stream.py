@@ -32,7 +32,7 @@ import numpy as np
 from .errors import UserError
 
 if TYPE_CHECKING:  # torch is imported where a checkpoint runs: the ONNX path works without it
-    from .models import StatefulLSTM
+    from .models.lstm import StatefulLSTM
 
 NpState = tuple[np.ndarray, np.ndarray]  # h, c: each (layers, streams, H) float32
 
@@ -82,9 +82,9 @@ def load_streaming_model(path: str | Path) -> tuple[StatefulLSTM, ModelInfo, dic
     cut the gradient in training), so it streams as the plain model with the same weights. One in
     ``reset`` mode restarts every output from the zero state: it has no running state to stream.
     """
-    from . import checkpoint
     from .config import to_dict
-    from .models import SequenceLSTM, StatefulLSTM
+    from .models import checkpoint
+    from .models.lstm import SequenceLSTM, StatefulLSTM
 
     model, cfg, ckpt = checkpoint.load_model(path)
     if isinstance(model, SequenceLSTM):

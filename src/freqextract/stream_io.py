@@ -68,7 +68,7 @@ def parse_lines(lines: Iterable[str], name: str) -> Iterator[float]:
 
 def read_samples(path: str | Path, fs: float) -> Samples:
     """A whole input file (NPZ or CSV), validated before anything is computed."""
-    from .data import load_npz
+    from .signals.data import load_npz
 
     path = Path(path)
     if path.is_dir():

@@ -32,13 +32,13 @@ import torch
 from tqdm.auto import tqdm
 
 from . import resume
-from .checkpoint import build_model
 from .config import RunConfig
-from .data import streams_from, to_streams
 from .errors import Diverged
-from .models import SequenceLSTM, State, StatefulLSTM, detach_state
+from .models.checkpoint import build_model
+from .models.lstm import SequenceLSTM, State, StatefulLSTM, detach_state
 from .runtime import configure_threads, seed_everything, select_device
-from .signals import draw, generate
+from .signals.data import streams_from, to_streams
+from .signals.scenarios import draw, generate
 
 
 # ---------------------------------------------------------------------------------------------- windows

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from freqextract.config import load
-from freqextract.models import SequenceLSTM, StatefulLSTM, detach_state
+from freqextract.models.lstm import SequenceLSTM, StatefulLSTM, detach_state
 from freqextract.train import fused_window, literal_window, train_sequence
 
 
@@ -136,7 +136,7 @@ def test_sequence_lstm_carry_equals_stateful_and_reset_sees_only_its_window():
 
 
 def test_config_builds_the_right_model_kind():
-    from freqextract.checkpoint import build_model
+    from freqextract.models.checkpoint import build_model
 
     assert type(build_model(load(None))) is StatefulLSTM
     m = build_model(load(None, ["model.seq_len=10", 'model.window_state="reset"']))

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from freqextract.config import SignalConfig
-from freqextract.signals import GENERATOR_VERSION, draw, generate, time_axis
+from freqextract.signals.scenarios import GENERATOR_VERSION, draw, generate, time_axis
 
 TWO_PI = 2 * np.pi
 SCENARIOS = ("spec", "phase-scaled", "offsets")

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_path
-from .errors import UserError, describe
-from .signals import MixedSignal
+from ..atomic import atomic_path
+from ..errors import UserError, describe
+from .scenarios import MixedSignal
 
 REQUIRED_ARRAYS = ("t", "S", "targets", "frequencies", "fs")
 

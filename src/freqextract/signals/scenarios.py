@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .config import SignalConfig
+from ..config import SignalConfig
 
 GENERATOR_VERSION = 1
 

@@ -23,11 +23,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import __version__
-from .atomic import write_bytes
-from .config import RunConfig, from_dict, to_dict
-from .errors import UserError
-from .models import SequenceLSTM, StatefulLSTM
+from .. import __version__
+from ..atomic import write_bytes
+from ..config import RunConfig, from_dict, to_dict
+from ..errors import UserError
+from .lstm import SequenceLSTM, StatefulLSTM
 
 FORMAT = 1
 KINDS = {"freqextract.StatefulLSTM": StatefulLSTM, "freqextract.SequenceLSTM": SequenceLSTM}

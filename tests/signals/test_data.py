@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from freqextract.config import SignalConfig
-from freqextract.data import (
+from freqextract.errors import UserError
+from freqextract.signals.data import (
     from_table,
     load_csv,
     load_npz,
@@ -25,8 +26,7 @@ from freqextract.data import (
     to_streams,
     to_table,
 )
-from freqextract.errors import UserError
-from freqextract.signals import draw, generate
+from freqextract.signals.scenarios import draw, generate
 
 
 # ---------------------------------------------------------------------------------------------- table

@@ -13,14 +13,15 @@ import pytest
 import torch
 from conftest import cli_env
 
-from freqextract import checkpoint, resume
+from freqextract import resume
 from freqextract.cli import main
 from freqextract.config import SignalConfig, load, to_dict
-from freqextract.data import save_npz
 from freqextract.errors import UserError
-from freqextract.models import SequenceLSTM
+from freqextract.models import checkpoint
+from freqextract.models.lstm import SequenceLSTM
 from freqextract.pipeline import run
-from freqextract.signals import generate
+from freqextract.signals.data import save_npz
+from freqextract.signals.scenarios import generate
 from freqextract.train import Curriculum
 
 CFG = load("quick")
