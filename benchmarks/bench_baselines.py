@@ -2,7 +2,7 @@
 
 Scenarios (the bundled configs plus overrides): spec; phase-scaled s = 0.1 and 0.01; offsets s = 0.1
 without and with white Gaussian noise (sigma 0.1 by default). For each, seeds 2..11 (``--seeds``), every
-baseline of freqextract.baselines with its defaults, plus the causal band-pass with geometric centring
+baseline of freqextract.evaluation.baselines with its defaults, plus the causal band-pass with geometric centring
 (``bandpass-causal-geometric``: no phase lag at f) for comparison. MSE over all K*N rows, as evaluate.mse.
 
     python benchmarks/bench_baselines.py [--seeds 2 3 ...] [--sigma 0.1]
@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import scipy
 
-from freqextract.baselines import BASELINES, DEFAULTS, bandpass_causal, run_all
 from freqextract.config import load
-from freqextract.evaluate import mse
+from freqextract.evaluation.baselines import BASELINES, DEFAULTS, bandpass_causal, run_all
+from freqextract.evaluation.metrics import mse
 from freqextract.signals import generate
 
 

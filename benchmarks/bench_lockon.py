@@ -3,7 +3,7 @@
 On `offsets` nearly all of any causal method's 10 s MSE is made in the first half second, while the phases
 are still unknown. This compares, over the same held-out test seeds, the trained LSTM of an offsets run
 directory, the RLS baseline (the best *linear* causal estimator: least squares with its prior) and
-freqextract.bayes.grid_posterior_mean (the posterior mean on a phase grid, which knows that every
+freqextract.evaluation.bayes.grid_posterior_mean (the posterior mean on a phase grid, which knows that every
 component has the same known amplitude), in time bins after the reset, and how much of the 10 s MSE each
 bin makes (bin MSE x bin length / N).
 
@@ -24,10 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-from freqextract.baselines import rls_causal
-from freqextract.bayes import grid_posterior_mean
 from freqextract.config import TEST_SEEDS
-from freqextract.evaluate import predict_many
+from freqextract.evaluation.baselines import rls_causal
+from freqextract.evaluation.bayes import grid_posterior_mean
+from freqextract.evaluation.metrics import predict_many
 from freqextract.models import load_model
 from freqextract.signals import generate
 

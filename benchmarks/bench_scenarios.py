@@ -3,7 +3,7 @@
 For each scenario (spec; phase-scaled s = 0.1 and 0.01; offsets s = 0.1 without and with white Gaussian
 noise) this runs a complete ``freqextract run`` (bundled config plus overrides, otherwise the defaults),
 takes the model's test MSE on seeds 2..11 from its metrics.json (``multi_seed``), and runs every baseline
-of freqextract.baselines on the same seeds. A run directory whose config.toml already equals the requested
+of freqextract.evaluation.baselines on the same seeds. A run directory whose config.toml already equals the requested
 config and holds metrics.json is reused (``--fresh`` retrains); ``--run LABEL=DIR`` takes a scenario's
 model from any finished run directory of that scenario (e.g. the spec row from the multi-seed study).
 
@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from freqextract.baselines import BASELINES, run_all
 from freqextract.config import dumps, load
-from freqextract.evaluate import error_vs_time, mse
+from freqextract.evaluation.baselines import BASELINES, run_all
+from freqextract.evaluation.metrics import error_vs_time, mse
 from freqextract.signals import generate
 
 SCENARIOS: dict[str, tuple[str, list[str]]] = {  # label -> (bundled config, overrides)

@@ -37,7 +37,7 @@ RESET_BUDGET = ["train.warmup_steps=400", "train.growth_steps=0", "train.final_s
 def run_row(args) -> dict:
     seq_len, state, overrides = args
     from freqextract.config import load
-    from freqextract.evaluate import evaluate_signal
+    from freqextract.evaluation.metrics import evaluate_signal
     from freqextract.signals import generate
     from freqextract.train import train
 

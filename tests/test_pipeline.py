@@ -11,8 +11,9 @@ import pytest
 from freqextract.cli import main
 from freqextract.config import load
 from freqextract.errors import Diverged, UserError
+from freqextract.evaluation.run_eval import evaluate_checkpoint
 from freqextract.models import checkpoint
-from freqextract.pipeline import evaluate_checkpoint, run
+from freqextract.pipeline import run
 from freqextract.train import train
 
 CLI = [sys.executable, "-m", "freqextract.cli"]
@@ -191,8 +192,8 @@ def test_offsets_recipe_end_to_end_small(tmp_path):
 def test_offsets_recipe_meets_its_goal(tmp_path):
     """The whole offsets recipe (about 15 minutes on 2 cores): over test seeds 2..11 the LSTM is within
     1.5x the causal RLS and below a quarter of the causal band-pass (SPEC.md section 3)."""
-    from freqextract.baselines import bandpass_causal, rls_causal
-    from freqextract.evaluate import mse
+    from freqextract.evaluation.baselines import bandpass_causal, rls_causal
+    from freqextract.evaluation.metrics import mse
     from freqextract.signals.scenarios import generate
 
     d = run(load("offsets", ["eval.report=false"]), out_dir=tmp_path / "r", progress=False)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from freqextract import plots
-from freqextract.evaluate import error_vs_time, phase_track
+from freqextract.evaluation.metrics import error_vs_time, phase_track
 
 FS = 1000.0
 FREQS = [1.0, 3.0, 5.0, 7.0]

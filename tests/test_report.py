@@ -22,7 +22,7 @@ import pytest
 from freqextract.cli import main
 from freqextract.config import load
 from freqextract.errors import UserError
-from freqextract.evaluate import improvement, signal_metrics
+from freqextract.evaluation.metrics import improvement, signal_metrics
 from freqextract.pipeline import run
 from freqextract.report import write_report
 

@@ -26,8 +26,9 @@ from freqextract import resume
 from freqextract.cli import main
 from freqextract.config import load
 from freqextract.errors import UserError
+from freqextract.evaluation.run_eval import evaluate_checkpoint
 from freqextract.models import checkpoint
-from freqextract.pipeline import evaluate_checkpoint, run
+from freqextract.pipeline import run
 from freqextract.train import Curriculum, train, train_best_of
 
 QUICK = ["train.checkpoint_every=7"]

@@ -8,7 +8,7 @@ import torch
 from conftest import streaming_checkpoint
 
 from freqextract.errors import UserError
-from freqextract.evaluate import predict
+from freqextract.evaluation.metrics import predict
 from freqextract.signals.data import to_streams
 from freqextract.stream import StreamExtractor, select_frequencies
 

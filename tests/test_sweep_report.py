@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from freqextract.evaluate import t_interval
+from freqextract.evaluation.metrics import t_interval
 from freqextract.sweep_report import headline, over_seeds
 
 

@@ -124,7 +124,7 @@ def cmd_train(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from .pipeline import evaluate_checkpoint
+    from .evaluation.run_eval import evaluate_checkpoint
 
     metrics = evaluate_checkpoint(args.checkpoint, args.data, device=args.device or "cpu",
                                   with_ablations=not args.no_ablations)
@@ -142,7 +142,7 @@ def cmd_evaluate(args) -> int:
 
 def cmd_baselines(args) -> int:
     from .atomic import write_text
-    from .baselines import check_params, compare, format_table, to_csv
+    from .evaluation.baselines import check_params, compare, format_table, to_csv
     from .signals.data import load_signal
 
     params = check_params(args.order, args.bandwidth, args.centre, args.forgetting, args.regularization,

@@ -25,26 +25,15 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, resume
+from . import resume
 from .atomic import atomic_path, remove_leftovers, write_json, write_text
-from .config import TEST_SEEDS, RunConfig, dumps, load
+from .config import RunConfig, dumps, load
 from .errors import Diverged, UserError
-from .evaluate import (
-    ablations,
-    error_vs_time,
-    evaluate_signal,
-    improvement,
-    input_mixture_estimate,
-    mse,
-    multi_seed,
-    phase_drift,
-    predict,
-    signal_metrics,
-    write_rows_csv,
-)
+from .evaluation.metrics import evaluate_signal, write_rows_csv
+from .evaluation.run_eval import evaluate_all, summary, time_to_target
 from .models import checkpoint
-from .runtime import configure_threads, select_device
-from .signals.data import load_signal, save_npz
+from .runtime import select_device
+from .signals.data import save_npz
 from .signals.scenarios import generate
 from .train import candidate_seeds, train_best_of
 
@@ -170,7 +159,7 @@ def _complete(cfg: RunConfig, run_dir: Path, device, progress: bool, echo: Calla
         c["test_mse"] = evaluate_signal(m, test_sig, device)[0]["mse"] if m is not None else None
     baselines = None
     if cfg.eval.baselines:
-        from .baselines import run_all
+        from .evaluation.baselines import run_all
 
         baselines = run_all(test_sig)
     metrics, outputs = evaluate_all(model, cfg, train_sig, test_sig, device, baselines=baselines)
@@ -213,117 +202,3 @@ def record_divergence(run_dir: Path, cfg: RunConfig, e: Diverged) -> str:
         "candidates": e.candidates, "last_good_checkpoints": kept, "versions": checkpoint.versions()})
     where = ", ".join(f"{run_dir / k['path']} (step {k['step']})" for k in kept.values())
     return f"nothing evaluated; {run_dir / 'metrics.json'} records it; last good state: {where or 'none yet'}"
-
-
-def time_to_target(history: list[dict], overall: float = 0.005, each: float = 0.01) -> float | None:
-    """Training seconds from which the validation MSE met the targets (overall and every frequency) at
-    every later record; None if the last record misses them."""
-    since = None
-    for rec in history:
-        ok = rec.get("val_mse", 1.0) <= overall and max(rec.get("val_per_frequency_mse", [1.0])) <= each
-        since = (rec["seconds"] if since is None else since) if ok else None
-    return since
-
-
-def evaluate_all(model, cfg: RunConfig, train_sig, test_sig, device,
-                 baselines: dict[str, np.ndarray] | None = None, seeds=None) -> tuple[dict, dict]:
-    """metrics.json content and the (K, N) outputs on train and test.
-
-    ``baselines``: optional extra estimators on the test signal, ``{name: outputs (K, N)}`` (e.g. from
-    ``freqextract.baselines.run_all(test_sig)``); each gets the same metrics as the model, and the model's
-    improvement over each is reported. ``seeds``: the noise seeds of the multi-seed evaluation (default:
-    ten seeds from ``signal.test_seed``, i.e. 2..11).
-    """
-    configure_threads(cfg.train.threads)  # as in training; a parent of training workers has not set it yet
-    train_m, train_out = evaluate_signal(model, train_sig, device)
-    test_m, test_out = evaluate_signal(model, test_sig, device)
-    gap_k = [b - a for a, b in zip(train_m["per_frequency_mse"], test_m["per_frequency_mse"], strict=True)]
-    mixture = signal_metrics(input_mixture_estimate(test_sig), test_sig.targets)
-    metrics = {
-        "scenario": cfg.signal.scenario,
-        "frequencies": [float(f) for f in test_sig.frequencies],
-        "data_seeds": {"train": train_sig.meta.get("seed"), "test": test_sig.meta.get("seed")},
-        "train": train_m, "test": test_m,
-        "generalization_gap": test_m["mse"] - train_m["mse"],
-        "generalization_gap_relative": ((test_m["mse"] - train_m["mse"]) / train_m["mse"]
-                                        if train_m["mse"] > 0 else None),
-        "per_frequency_generalization_gap": gap_k,
-        "baseline_zero_output": mse(np.zeros_like(test_sig.targets), test_sig.targets),
-        "input_mixture": mixture,
-        "improvement": {"over_input_mixture": improvement(test_m, mixture)},
-        "error_vs_time": error_vs_time(test_out, test_sig.targets, test_sig.fs),
-        "phase_drift": phase_drift(test_out, test_sig.targets, test_sig.frequencies, test_sig.fs),
-    }
-    if baselines:
-        metrics["baselines"] = {}
-        metrics["improvement"]["over_baselines"] = {}
-        for name, out in baselines.items():
-            out = np.asarray(out, dtype=np.float64)
-            if out.shape != test_sig.targets.shape:
-                raise ValueError(f"baseline {name!r}: outputs {out.shape}, expected {test_sig.targets.shape}")
-            metrics["baselines"][name] = signal_metrics(out, test_sig.targets)
-            metrics["improvement"]["over_baselines"][name] = improvement(test_m, metrics["baselines"][name])
-    t0 = time.perf_counter()
-    seeds = range(cfg.signal.test_seed, cfg.signal.test_seed + TEST_SEEDS) if seeds is None else seeds
-    metrics["multi_seed"] = multi_seed(model, cfg.signal, seeds, device)
-    metrics["multi_seed"]["seconds"] = time.perf_counter() - t0
-    if cfg.eval.ablations:
-        metrics["ablation"] = ablations(model, test_sig, cfg.eval.shuffle_seed, device)
-    return metrics, {"train": train_out, "test": test_out}
-
-
-def summary(metrics: dict) -> str:
-    """A plain-text table of the headline numbers (MSE all rows and per frequency), for the terminal."""
-    rows: list[tuple[str, float, list]] = [(name, metrics[name]["mse"], metrics[name]["per_frequency_mse"])
-                                          for name in ("train", "test")]
-    ms = metrics.get("multi_seed")
-    if ms and ms.get("n", 0) >= 2:
-        rows.append((f"{ms['n']} seeds mean", ms["mean"], [p["mean"] for p in ms["per_frequency"]]))
-    if "ablation" in metrics:
-        a = metrics["ablation"]
-        rows.append(("S zeroed", a["test_mse_S_zeroed"], a["per_frequency_mse_S_zeroed"]))
-        rows.append(("S shuffled", a["test_mse_S_shuffled"], a["per_frequency_mse_S_shuffled"]))
-    rows += [(name, m["mse"], m["per_frequency_mse"]) for name, m in metrics.get("baselines", {}).items()]
-    width = max(len(r[0]) for r in rows)
-
-    def cell(v) -> str:
-        return f"{v:9.5f}" if isinstance(v, float) else f"{'-':>9}"
-
-    head = " ".join(f"{f'{x:g} Hz':>9}" for x in metrics["frequencies"])
-    lines = [f"{'MSE':>{width}} {'all rows':>9} {head}"]
-    lines += [f"{label:>{width}} {cell(total)} " + " ".join(map(cell, per)) for label, total, per in rows]
-    if ms and ms.get("ci95"):
-        lo, hi = ms["ci95"]
-        lines.append(f"test MSE over seeds {ms['seeds'][0]}..{ms['seeds'][-1]}: {ms['mean']:.5f} "
-                     f"(95% CI {lo:.5f} to {hi:.5f})")
-    if "generalization_gap" in metrics:
-        rel = metrics.get("generalization_gap_relative")
-        lines.append(f"generalization gap (test - train): {metrics['generalization_gap']:+.5f}"
-                     + (f" ({100 * rel:+.1f} %)" if rel is not None else ""))
-    test = metrics["test"]
-    if test.get("snr_db") is not None:
-        imp = metrics.get("improvement", {}).get("over_input_mixture", {}).get("db")
-        lines.append(f"test SNR {test['snr_db']:.1f} dB, R^2 {test['r2']:.4f}"
-                     + (f", {imp:+.1f} dB over the input mixture S" if imp is not None else ""))
-    return "\n".join(lines)
-
-
-def evaluate_checkpoint(ckpt_path: str | Path, data_path: str | Path, device: str = "cpu",
-                        with_ablations: bool = True) -> dict:
-    """Metrics of a saved model on any SPEC-format file; the file's frequencies must match the model's."""
-    dev = select_device(device)
-    model, cfg, ckpt = checkpoint.load_model(ckpt_path, dev)
-    configure_threads(cfg.train.threads)
-    sig = load_signal(data_path)
-    want = np.asarray(cfg.signal.frequencies, dtype=np.float64)
-    if sig.frequencies.shape != want.shape or not np.allclose(sig.frequencies, want):
-        raise UserError(f"{data_path}: frequencies {sig.frequencies.tolist()} do not match the model's "
-                        f"{want.tolist()}")
-    if not np.isclose(sig.fs, cfg.signal.fs):
-        raise UserError(f"{data_path}: fs {sig.fs:g} Hz does not match the model's {cfg.signal.fs:g} Hz")
-    out = predict(model, sig, dev)
-    metrics = {"data": str(data_path), "checkpoint": str(ckpt_path), "frequencies": sig.frequencies.tolist(),
-               "n_samples": sig.n_samples, **mse(out, sig.targets), "freqextract": __version__}
-    if with_ablations:
-        metrics["ablation"] = ablations(model, sig, cfg.eval.shuffle_seed, dev)
-    return metrics

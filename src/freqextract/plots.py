@@ -222,7 +222,8 @@ def error_histogram(path, errors, freqs) -> Path:
 def error_vs_time(path, evt: dict, track: dict, freqs) -> Path:
     """Top: MSE in bins of time since the reset. Bottom: phase error of the output vs the target.
 
-    ``evt`` is :func:`freqextract.evaluate.error_vs_time`'s dict, ``track`` :func:`~.evaluate.phase_track`'s.
+    ``evt`` is :func:`freqextract.evaluation.metrics.error_vs_time`'s dict, ``track``
+    :func:`~freqextract.evaluation.metrics.phase_track`'s.
     """
     fig = Figure(figsize=(11, 7), layout="constrained")
     ax_m, ax_p = fig.subplots(2, 1, sharex=True)

@@ -19,7 +19,7 @@ import numpy as np
 from . import plots
 from .atomic import write_text
 from .errors import UserError
-from .evaluate import error_vs_time, phase_track
+from .evaluation.metrics import error_vs_time, phase_track
 from .signals.data import load_npz
 
 CSS = """

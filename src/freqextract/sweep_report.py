@@ -19,7 +19,7 @@ from . import sweep as engine
 from . import sweep_plots
 from .atomic import write_json, write_text
 from .errors import UserError
-from .evaluate import t_interval
+from .evaluation.metrics import t_interval
 from .report import CSS, _esc, _img, _num, _table
 from .sweep_config import dumps
 

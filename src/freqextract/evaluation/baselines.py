@@ -55,8 +55,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import signal as sps
 
-from .errors import UserError
-from .signals.scenarios import MixedSignal
+from ..errors import UserError
+from ..signals.scenarios import MixedSignal
 
 # Defaults (SPEC.md section 3): causal band-pass order 2, +-0.8 Hz around f; RLS memory 1/(1-lambda) = 1000
 # samples, one period of the slowest spec frequency at 1 kHz.
@@ -266,7 +266,7 @@ def run_all(sig: MixedSignal, names=None, **params) -> dict[str, np.ndarray]:
 
 def compare(sig: MixedSignal, names=None, **params) -> dict:
     """Every baseline's MSE (overall and per frequency, as evaluate.mse) with its labels, JSON-ready."""
-    from .evaluate import mse  # late: evaluate imports torch, the baselines themselves do not need it
+    from .metrics import mse  # late: metrics imports torch, the baselines themselves do not need it
 
     p = check_params(**{**DEFAULTS, **params})
     outputs = run_all(sig, names, **params)

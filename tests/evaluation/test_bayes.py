@@ -8,10 +8,10 @@ import doctest
 import numpy as np
 import pytest
 
-from freqextract import bayes
-from freqextract.baselines import rls_causal
 from freqextract.config import SignalConfig
 from freqextract.errors import UserError
+from freqextract.evaluation import bayes
+from freqextract.evaluation.baselines import rls_causal
 from freqextract.signals.scenarios import MixedSignal, generate
 
 OFFSETS = SignalConfig(scenario="offsets", phase_scale=0.1, duration=1.0)

@@ -42,9 +42,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .atomic import atomic_path
-from .signals.data import streams_from, table_columns, to_streams, to_table
-from .signals.scenarios import MixedSignal
+from ..atomic import atomic_path
+from ..signals.data import streams_from, table_columns, to_streams, to_table
+from ..signals.scenarios import MixedSignal
 
 if TYPE_CHECKING:  # torch is imported where a model runs, so the metrics (and the report) load without it
     import torch
@@ -329,7 +329,7 @@ def t_interval(values, confidence: float = 0.95) -> dict:
 
 def multi_seed(model, signal_cfg, seeds, device="cpu") -> dict:
     """Test MSE on several noise seeds (one batched forward pass): per seed, mean and 95% CI (t)."""
-    from .signals.scenarios import generate
+    from ..signals.scenarios import generate
 
     seeds = [int(s) for s in seeds]
     sigs = [generate(signal_cfg, s) for s in seeds]

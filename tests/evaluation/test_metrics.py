@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from freqextract.config import SignalConfig, load
-from freqextract.evaluate import (
+from freqextract.evaluation.metrics import (
     ablations,
     error_vs_time,
     improvement,
@@ -27,8 +27,8 @@ from freqextract.evaluate import (
     t_interval,
     write_rows_csv,
 )
+from freqextract.evaluation.run_eval import evaluate_all, summary
 from freqextract.models.lstm import StatefulLSTM
-from freqextract.pipeline import evaluate_all, summary
 from freqextract.signals.data import to_table
 from freqextract.signals.scenarios import generate
 

@@ -35,8 +35,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import UserError
-from .signals.scenarios import MixedSignal
+from ..errors import UserError
+from ..signals.scenarios import MixedSignal
 
 MAX_HYPOTHESES = 2_000_000  # G^K above this would take seconds per sample
 

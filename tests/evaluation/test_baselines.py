@@ -11,10 +11,10 @@ import pytest
 from conftest import MODULE, cli_env
 from scipy import signal as sps
 
-from freqextract import baselines as bl
 from freqextract.cli import main
 from freqextract.config import SignalConfig
 from freqextract.errors import UserError
+from freqextract.evaluation import baselines as bl
 from freqextract.signals.data import save_npz
 from freqextract.signals.scenarios import MixedSignal, generate
 

@@ -1,0 +1,24 @@
+"""Evaluation: how good a model, or any estimator, is on a signal.
+
+:mod:`.metrics` holds the numbers (MSE, R², SNR, error over time, phase drift, the multi-seed test and
+the S ablations); :mod:`.baselines` the classical estimators a model is compared with (band-pass, RLS;
+numpy and scipy only); :mod:`.bayes` a near-Bayes reference for the offsets scenario; :mod:`.run_eval` the
+metrics of a trained run and of a checkpoint on a data file. May import the foundation, ``signals`` and
+``models``; never training, serving or anything above. Names load lazily: the metrics and baselines work
+without torch.
+"""
+
+from .._lazy import lazy_names
+
+_NAMES = {
+    **dict.fromkeys(["mse", "signal_metrics", "r2_score", "pearson_r", "snr_db", "improvement",
+                     "input_mixture_estimate", "error_vs_time", "phase_drift", "phase_track", "t_interval",
+                     "multi_seed", "ablations", "predict", "predict_many", "evaluate_signal", "write_rows_csv"],
+                    ".metrics"),
+    **dict.fromkeys(["BASELINES", "run_all", "compare", "bandpass_causal", "bandpass_zero_phase",
+                     "rls_causal"], ".baselines"),
+    "grid_posterior_mean": ".bayes",
+    **dict.fromkeys(["evaluate_all", "evaluate_checkpoint", "summary", "time_to_target"], ".run_eval"),
+}
+__all__ = list(_NAMES)
+__getattr__, __dir__ = lazy_names(__name__, _NAMES)
