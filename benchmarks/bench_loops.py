@@ -24,7 +24,7 @@ from freqextract.config import load
 from freqextract.models import StatefulLSTM
 from freqextract.runtime import configure_threads
 from freqextract.signals import generate, to_streams
-from freqextract.train import fused_window, literal_window, train_sequence
+from freqextract.training import fused_window, literal_window, train_sequence
 
 
 def time_epochs(window_fn, x, y, window: int, epochs: int, hidden: int) -> list[float]:

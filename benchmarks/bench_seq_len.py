@@ -39,7 +39,7 @@ def run_row(args) -> dict:
     from freqextract.config import load
     from freqextract.evaluation.metrics import evaluate_signal
     from freqextract.signals import generate
-    from freqextract.train import train
+    from freqextract.training import train
 
     cfg = load(None, [f"model.seq_len={seq_len}", f'model.window_state="{state}"', *overrides])
     t0 = time.perf_counter()

@@ -14,7 +14,7 @@ from freqextract.errors import Diverged, UserError
 from freqextract.evaluation.run_eval import evaluate_checkpoint
 from freqextract.models import checkpoint
 from freqextract.pipeline import run
-from freqextract.train import train
+from freqextract.training.loop import train
 
 CLI = [sys.executable, "-m", "freqextract.cli"]
 
@@ -128,7 +128,7 @@ def test_a_diverged_run_says_so_and_keeps_the_last_good_state(tmp_path, capsys):
 
 
 def test_a_run_keeps_going_without_a_diverged_candidate(tmp_path, monkeypatch):
-    import freqextract.train as train_mod
+    import freqextract.training.loop as train_mod
 
     real = train_mod.train
 

@@ -25,7 +25,6 @@ from pathlib import Path
 
 import numpy as np
 
-from . import resume
 from .atomic import atomic_path, remove_leftovers, write_json, write_text
 from .config import RunConfig, dumps, load
 from .errors import Diverged, UserError
@@ -35,7 +34,8 @@ from .models import checkpoint
 from .runtime import select_device
 from .signals.data import save_npz
 from .signals.scenarios import generate
-from .train import candidate_seeds, train_best_of
+from .training import resume
+from .training.loop import candidate_seeds, train_best_of
 
 # what a run writes besides config.toml, data/ and figures/; --overwrite removes these first, so that a new
 # run that is stopped early never leaves the old run's results beside its own config

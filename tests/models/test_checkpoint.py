@@ -13,7 +13,6 @@ import pytest
 import torch
 from conftest import cli_env
 
-from freqextract import resume
 from freqextract.cli import main
 from freqextract.config import SignalConfig, load, to_dict
 from freqextract.errors import UserError
@@ -22,7 +21,8 @@ from freqextract.models.lstm import SequenceLSTM
 from freqextract.pipeline import run
 from freqextract.signals.data import save_npz
 from freqextract.signals.scenarios import generate
-from freqextract.train import Curriculum
+from freqextract.training import resume
+from freqextract.training.loop import Curriculum
 
 CFG = load("quick")
 

@@ -6,7 +6,7 @@ import torch
 
 from freqextract.config import load
 from freqextract.models.lstm import SequenceLSTM, StatefulLSTM, detach_state
-from freqextract.train import fused_window, literal_window, train_sequence
+from freqextract.training.loop import fused_window, literal_window, train_sequence
 
 
 def _model(seed=0, **kw):

@@ -5,7 +5,7 @@ A model (``checkpoints/final.pt``):
     {"kind": "freqextract.StatefulLSTM", "format": 1, "state_dict": ..., "optimizer": ...,
      "config": {section: {key: value}}, "step": int, "versions": {...}, "extra": {...}}
 
-A training state to resume from (``checkpoints/resume-<seed>.pt``, see :mod:`freqextract.resume`) has the
+A training state to resume from (``checkpoints/resume-<seed>.pt``, see :mod:`freqextract.training.resume`) has the
 kind ``freqextract.TrainingState`` and the same keys plus the curriculum, the RNG states and the history.
 Each reader names the kinds it accepts; anything else (another kind, another format, a damaged or
 truncated file, a pickle that would run code) is a one-line :class:`~freqextract.errors.UserError`.

@@ -1,7 +1,7 @@
 """Resumable training: what a resume checkpoint holds, written and read back exactly.
 
 A training state (``RUN_DIR/checkpoints/resume-<candidate seed>.pt``, kind ``freqextract.TrainingState``)
-is everything :func:`freqextract.train.train` needs to go on as if it had never stopped:
+is everything :func:`freqextract.training.loop.train` needs to go on as if it had never stopped:
 
     step        optimiser steps taken (the state is the one right after that step)
     done        True once training has finished: a resume hands the result back without training again
@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .config import RunConfig, to_dict
-from .errors import UserError
-from .models import checkpoint
+from ..config import RunConfig, to_dict
+from ..errors import UserError
+from ..models import checkpoint
 
 ARRAY = "__ndarray__"
 

@@ -31,14 +31,14 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from ..config import RunConfig
+from ..errors import Diverged
+from ..models.checkpoint import build_model
+from ..models.lstm import SequenceLSTM, State, StatefulLSTM, detach_state
+from ..runtime import configure_threads, seed_everything, select_device
+from ..signals.data import streams_from, to_streams
+from ..signals.scenarios import draw, generate
 from . import resume
-from .config import RunConfig
-from .errors import Diverged
-from .models.checkpoint import build_model
-from .models.lstm import SequenceLSTM, State, StatefulLSTM, detach_state
-from .runtime import configure_threads, seed_everything, select_device
-from .signals.data import streams_from, to_streams
-from .signals.scenarios import draw, generate
 
 
 # ---------------------------------------------------------------------------------------------- windows
@@ -265,7 +265,7 @@ def train(cfg: RunConfig, device: torch.device | None = None, progress: bool | N
     ``on_log(record)`` is called with every history record (step, val_mse, ...: every ``train.log_every``
     steps); an exception it raises ends the training (a sweep prunes a hopeless trial this way).
 
-    ``state_path``: a resume checkpoint (:mod:`freqextract.resume`). If it exists, training goes on from
+    ``state_path``: a resume checkpoint (:mod:`freqextract.training.resume`). If it exists, training goes on from
     it (and a finished one is handed back as it is); the state is written there every
     ``train.checkpoint_every`` steps and when training ends. On CPU a resumed training ends bit-identical
     to one that was never stopped. A diverging step raises :class:`Diverged` and leaves the file as it

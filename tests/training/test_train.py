@@ -6,11 +6,11 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import freqextract.train as train_mod
-from freqextract import resume
+import freqextract.training.loop as train_mod
 from freqextract.config import load
 from freqextract.errors import Diverged
-from freqextract.train import (
+from freqextract.training import resume
+from freqextract.training.loop import (
     Curriculum,
     candidate_seeds,
     focus_loss,
@@ -218,7 +218,7 @@ def test_on_log_sees_every_record_and_can_stop_training():
 def test_offsets_training_draws_a_fresh_theta_every_step(monkeypatch):
     """On `offsets` every optimiser step sees sequences with their own phases: nothing to memorise, the
     model must read S. (Under the spec the targets of every step are the same clock.)"""
-    import freqextract.train as tr
+    import freqextract.training.loop as tr
 
     seen = []
 

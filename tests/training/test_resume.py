@@ -21,15 +21,15 @@ from conftest import cli_env
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import freqextract.train as train_mod
-from freqextract import resume
+import freqextract.training.loop as train_mod
 from freqextract.cli import main
 from freqextract.config import load
 from freqextract.errors import UserError
 from freqextract.evaluation.run_eval import evaluate_checkpoint
 from freqextract.models import checkpoint
 from freqextract.pipeline import run
-from freqextract.train import Curriculum, train, train_best_of
+from freqextract.training import resume
+from freqextract.training.loop import Curriculum, train, train_best_of
 
 QUICK = ["train.checkpoint_every=7"]
 # a few seconds of training (about 400 steps of the quick model), so that random kills land mid-run
