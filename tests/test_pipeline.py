@@ -128,16 +128,16 @@ def test_a_diverged_run_says_so_and_keeps_the_last_good_state(tmp_path, capsys):
 
 
 def test_a_run_keeps_going_without_a_diverged_candidate(tmp_path, monkeypatch):
-    import freqextract.training.loop as train_mod
+    import freqextract.training.candidates as candidates_mod
 
-    real = train_mod.train
+    real = candidates_mod.train
 
     def second_diverges(c, **kw):
         if c.train.seed == 1:
             kw["window_fn"] = lambda *a: (_ for _ in ()).throw(Diverged("loss became nan"))
         return real(c, **kw)
 
-    monkeypatch.setattr(train_mod, "train", second_diverges)
+    monkeypatch.setattr(candidates_mod, "train", second_diverges)
     cfg = load("quick", ["train.candidates=2", "train.workers=1", "eval.baselines=false"])
     d = run(cfg, out_dir=tmp_path / "r", progress=False)
     m = json.loads((d / "metrics.json").read_text())

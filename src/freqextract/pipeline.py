@@ -35,7 +35,7 @@ from .runtime import select_device
 from .signals.data import save_npz
 from .signals.scenarios import generate
 from .training import resume
-from .training.loop import candidate_seeds, train_best_of
+from .training.candidates import candidate_seeds, train_best_of
 
 # what a run writes besides config.toml, data/ and figures/; --overwrite removes these first, so that a new
 # run that is stopped early never leaves the old run's results beside its own config

@@ -22,7 +22,7 @@ from freqextract.pipeline import run
 from freqextract.signals.data import save_npz
 from freqextract.signals.scenarios import generate
 from freqextract.training import resume
-from freqextract.training.loop import Curriculum
+from freqextract.training.curriculum import Curriculum
 
 CFG = load("quick")
 

@@ -21,7 +21,7 @@ from conftest import cli_env
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import freqextract.training.loop as train_mod
+import freqextract.training.loop as loop_mod
 from freqextract.cli import main
 from freqextract.config import load
 from freqextract.errors import UserError
@@ -29,7 +29,9 @@ from freqextract.evaluation.run_eval import evaluate_checkpoint
 from freqextract.models import checkpoint
 from freqextract.pipeline import run
 from freqextract.training import resume
-from freqextract.training.loop import Curriculum, train, train_best_of
+from freqextract.training.candidates import train_best_of
+from freqextract.training.curriculum import Curriculum
+from freqextract.training.loop import train
 
 QUICK = ["train.checkpoint_every=7"]
 # a few seconds of training (about 400 steps of the quick model), so that random kills land mid-run
@@ -148,7 +150,7 @@ def test_candidates_resume_independently(tmp_path, monkeypatch):
     cfg = load("quick", [*QUICK, "train.candidates=2", "train.workers=1"])
     ref, ref_summ, _ = train_best_of(cfg, progress=False)
     calls = {"n": 0}
-    real = train_mod.focus_loss
+    real = loop_mod.focus_loss
 
     def crash_on_second_candidate(per_freq, focus):
         calls["n"] += 1
@@ -156,10 +158,10 @@ def test_candidates_resume_independently(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real(per_freq, focus)
 
-    monkeypatch.setattr(train_mod, "focus_loss", crash_on_second_candidate)
+    monkeypatch.setattr(loop_mod, "focus_loss", crash_on_second_candidate)
     with pytest.raises(KeyboardInterrupt):
         train_best_of(cfg, progress=False, checkpoint_dir=tmp_path)
-    monkeypatch.setattr(train_mod, "focus_loss", real)
+    monkeypatch.setattr(loop_mod, "focus_loss", real)
     first = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, seed=0, candidates=1))
     assert resume.load(tmp_path / "resume-0.pt", first)["done"]
     res, summ, models = train_best_of(cfg, progress=False, checkpoint_dir=tmp_path)

@@ -6,19 +6,13 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import freqextract.training.loop as train_mod
+import freqextract.training.candidates as candidates_mod
 from freqextract.config import load
 from freqextract.errors import Diverged
 from freqextract.training import resume
-from freqextract.training.loop import (
-    Curriculum,
-    candidate_seeds,
-    focus_loss,
-    fused_window,
-    schedule,
-    train,
-    train_best_of,
-)
+from freqextract.training.candidates import candidate_seeds, train_best_of
+from freqextract.training.curriculum import Curriculum, focus_loss, schedule
+from freqextract.training.loop import fused_window, train
 
 
 @settings(max_examples=40, deadline=None)
@@ -173,14 +167,14 @@ def test_exploding_gradient_is_divergence_unless_the_guard_is_off():
 def test_a_diverged_candidate_is_left_out_and_all_diverged_raises(monkeypatch):
     cfg = load("quick", ["train.candidates=2", "train.workers=1", "train.warmup_steps=12",
                          "train.growth_steps=4", "train.final_steps=2"])
-    real = train_mod.train
+    real = candidates_mod.train
 
     def second_diverges(c, **kw):
         if c.train.seed == 1:
             kw["window_fn"] = _poisoned(7, "nan")
         return real(c, **kw)
 
-    monkeypatch.setattr(train_mod, "train", second_diverges)
+    monkeypatch.setattr(candidates_mod, "train", second_diverges)
     said = []
     res, summ, models = train_best_of(cfg, progress=False, echo=said.append)
     assert summ[1]["diverged"] == {"seed": 1, "step": 7, "reason": "loss became nan"} and models[1] is None
@@ -190,7 +184,7 @@ def test_a_diverged_candidate_is_left_out_and_all_diverged_raises(monkeypatch):
     def both_diverge(c, **kw):
         return real(c, **{**kw, "window_fn": _poisoned(3, "nan")})
 
-    monkeypatch.setattr(train_mod, "train", both_diverge)
+    monkeypatch.setattr(candidates_mod, "train", both_diverge)
     with pytest.raises(Diverged) as info:
         train_best_of(cfg, progress=False)
     assert [c["seed"] for c in info.value.candidates] == [0, 1] and info.value.step == 3
