@@ -2,7 +2,7 @@
 
 The model is the default config's (H = 64, 4 frequencies), untrained (init seed 0): the work per sample
 does not depend on the weights, so neither does the speed. It is saved as a checkpoint and exported with
-``freqextract.export``, and both backends run through the same ``StreamExtractor`` a user gets.
+``freqextract.serving.onnx``, and both backends run through the same ``StreamExtractor`` a user gets.
 
     latency     ``push(sample)`` of one scalar, timed one by one (``--pushes`` after a warm-up), for one
                 stream (one frequency chosen) and for all four; p50 and p99 in microseconds
@@ -42,10 +42,9 @@ import torch
 
 from freqextract.atomic import write_json
 from freqextract.config import load
-from freqextract.export import export_onnx
 from freqextract.models import checkpoint
+from freqextract.serving import StreamExtractor, export_onnx
 from freqextract.signals import generate
-from freqextract.stream import StreamExtractor
 
 TRAINED = next((p for p in (Path("benchmarks/runs/multiseed/trials/0/checkpoints/final.pt"),
                             Path("benchmarks/runs/seed-0/checkpoints/final.pt")) if p.exists()), None)

@@ -17,8 +17,8 @@ import pytest
 from conftest import cli_env, streaming_checkpoint
 
 from freqextract.cli import main
+from freqextract.serving.stream import StreamExtractor
 from freqextract.signals.data import save_npz
-from freqextract.stream import StreamExtractor
 
 
 def _run(cmd: list[str], cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess:

@@ -22,7 +22,7 @@ _API = {
     "to_table": "signals", "from_table": "signals", "to_streams": "signals", "save_npz": "signals",
     "load_npz": "signals", "save_csv": "signals", "load_csv": "signals",
     "StatefulLSTM": "models", "SequenceLSTM": "models", "detach_state": "models",
-    "StreamExtractor": "stream", "export_onnx": "export",
+    "StreamExtractor": "serving.stream", "export_onnx": "serving.onnx",
     "UserError": "errors",
 }
 

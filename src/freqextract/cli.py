@@ -168,7 +168,7 @@ def cmd_baselines(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from .export import export_onnx, sidecar_path
+    from .serving.onnx import export_onnx, sidecar_path
 
     meta = export_onnx(args.checkpoint, args.out)
     print(f"wrote {args.out} and {sidecar_path(args.out)}: one step, x (streams, {meta['n_inputs']}), "
@@ -178,8 +178,8 @@ def cmd_export(args) -> int:
 
 
 def cmd_stream(args) -> int:
-    from .stream import open_extractor
-    from .stream_io import check_out, stream
+    from .serving.stream import open_extractor
+    from .serving.stream_io import check_out, stream
 
     check_out(args.out)  # before a model is loaded or standard input is read
     extractor = open_extractor(checkpoint=args.checkpoint, onnx=args.onnx, frequencies=args.freq)

@@ -25,10 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
-from .atomic import atomic_path
-from .errors import UserError
-from .stream import ModelInfo, load_streaming_model
+from .. import __version__
+from ..atomic import atomic_path
+from ..errors import UserError
+from .backend import ModelInfo, load_streaming_model
 
 FORMAT = "freqextract.onnx-step"
 FORMAT_VERSION = 1

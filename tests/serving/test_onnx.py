@@ -13,8 +13,8 @@ from conftest import streaming_checkpoint
 
 from freqextract.cli import main
 from freqextract.errors import UserError
-from freqextract.export import export_onnx, read_sidecar, sidecar_path
-from freqextract.stream import StreamExtractor
+from freqextract.serving.onnx import export_onnx, read_sidecar, sidecar_path
+from freqextract.serving.stream import StreamExtractor
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -107,7 +107,7 @@ def test_reset_sequence_model_and_bad_out_are_refused(tmp_path):
 
 
 def test_a_failed_check_leaves_neither_file(stream_model, tmp_path, monkeypatch):
-    import freqextract.export as export
+    import freqextract.serving.onnx as export
 
     def differs(*args):
         raise RuntimeError("exported graph differs from PyTorch")

@@ -28,8 +28,8 @@ from typing import TextIO
 
 import numpy as np
 
-from .atomic import atomic_path
-from .errors import UserError
+from ..atomic import atomic_path
+from ..errors import UserError
 from .stream import StreamExtractor
 
 STDIN = "-"
@@ -68,7 +68,7 @@ def parse_lines(lines: Iterable[str], name: str) -> Iterator[float]:
 
 def read_samples(path: str | Path, fs: float) -> Samples:
     """A whole input file (NPZ or CSV), validated before anything is computed."""
-    from .signals.data import load_npz
+    from ..signals.data import load_npz
 
     path = Path(path)
     if path.is_dir():

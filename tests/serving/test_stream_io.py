@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from freqextract.errors import UserError
+from freqextract.serving.stream import StreamExtractor
+from freqextract.serving.stream_io import parse_lines, read_samples, stream
 from freqextract.signals.data import save_npz
-from freqextract.stream import StreamExtractor
-from freqextract.stream_io import parse_lines, read_samples, stream
 
 
 @pytest.fixture(autouse=True, scope="module")

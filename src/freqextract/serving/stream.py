@@ -2,16 +2,16 @@
 
 A stateful LSTM with sequence length 1 is a recursive filter: one sample in, one value per chosen
 frequency out, the (h, c) state handed on. The extractor runs one stream per chosen frequency with its
-one-hot selector, exactly the streams layout training and evaluation use (``data.streams_from``):
+one-hot selector, exactly the streams layout training and evaluation use (``signals.data.streams_from``):
 
     push(S)   scalar or chunk (T,)
     x         (n_streams, T, 1+K)   x[j, t] = [S_t, one-hot of chosen frequency j]
     y         (n_streams, T)        -> returned transposed, (T, n_streams)
     state     (h, c)                each (layers, n_streams, H) float32; zero after reset()
 
-So pushing a whole signal from the reset state gives what ``evaluate.predict`` gives, and pushing it in
+So pushing a whole signal from the reset state gives what ``evaluation.metrics.predict`` gives, and pushing it in
 any chunking gives the same values. The network runs in a :class:`Backend`: :class:`TorchBackend` (a
-checkpoint) or ``export.OnnxBackend`` (an exported one-step graph in onnxruntime), same interface.
+checkpoint) or ``onnx.OnnxBackend`` (an exported one-step graph in onnxruntime), same interface.
 
     ex = StreamExtractor.from_checkpoint("run/checkpoints/final.pt", frequencies=[1, 3])
     ex.push(0.12)           # (1, 2): one sample, two frequencies
@@ -23,82 +23,14 @@ checkpoint) or ``export.OnnxBackend`` (an exported one-step graph in onnxruntime
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from .errors import UserError
-
-if TYPE_CHECKING:  # torch is imported where a checkpoint runs: the ONNX path works without it
-    from .models.lstm import StatefulLSTM
+from ..errors import UserError
+from .backend import Backend, ModelInfo, TorchBackend, load_streaming_model
 
 NpState = tuple[np.ndarray, np.ndarray]  # h, c: each (layers, streams, H) float32
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """What a streaming model was trained on, wherever it runs."""
-
-    frequencies: tuple[float, ...]  # all K selector frequencies, in selector order
-    fs: float
-    hidden_size: int
-    num_layers: int
-    source: str  # the checkpoint or ONNX file
-    config: dict = field(default_factory=dict, compare=False)  # the run config, nested dicts
-
-    @property
-    def n_inputs(self) -> int:
-        return 1 + len(self.frequencies)
-
-
-class Backend(Protocol):
-    """Runs the network over T steps for B independent streams from a given state."""
-
-    def run(self, x: np.ndarray, h: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """x (B, T, 1+K) float32, h and c (layers, B, H) -> y (B, T), h', c'."""
-        ...
-
-
-class TorchBackend:
-    """A :class:`~freqextract.models.StatefulLSTM` on the CPU; T steps are one fused LSTM call."""
-
-    def __init__(self, model: StatefulLSTM):
-        self.model = model.cpu().float().eval()
-
-    def run(self, x, h, c):
-        import torch
-
-        with torch.inference_mode():
-            y, (h, c) = self.model(torch.from_numpy(x), (torch.from_numpy(h), torch.from_numpy(c)))  # (B, T)
-        return y.numpy(), h.numpy(), c.numpy()
-
-
-def load_streaming_model(path: str | Path) -> tuple[StatefulLSTM, ModelInfo, dict]:
-    """The one-sample-per-step model of a checkpoint: (model in eval mode, info, checkpoint dict).
-
-    A ``SequenceLSTM`` in ``carry`` mode computes exactly the L = 1 model's outputs (its windows only
-    cut the gradient in training), so it streams as the plain model with the same weights. One in
-    ``reset`` mode restarts every output from the zero state: it has no running state to stream.
-    """
-    from .config import to_dict
-    from .models import checkpoint
-    from .models.lstm import SequenceLSTM, StatefulLSTM
-
-    model, cfg, ckpt = checkpoint.load_model(path)
-    if isinstance(model, SequenceLSTM):
-        if model.window_state != "carry":
-            raise UserError(f"{path}: holds a {ckpt['kind']} with window_state {model.window_state!r} "
-                            f"(seq_len {model.seq_len}): each output restarts from the zero state over its "
-                            f"last {model.seq_len} samples, so it is not a one-sample streaming model")
-        plain = StatefulLSTM(model.lstm.input_size, model.hidden_size, model.num_layers, init="default")
-        plain.load_state_dict(model.state_dict())  # same parameter names: lstm.*, head.*
-        model = plain.eval()
-    info = ModelInfo(frequencies=tuple(float(f) for f in cfg.signal.frequencies), fs=float(cfg.signal.fs),
-                     hidden_size=model.hidden_size, num_layers=model.num_layers, source=str(path),
-                     config=to_dict(cfg))
-    return model, info, ckpt
 
 
 def select_frequencies(available: Sequence[float], wanted: Sequence[float] | None) -> list[int]:
@@ -140,7 +72,7 @@ class StreamExtractor:
         """PyTorch backend. ``threads``: torch's CPU threads, a process-wide setting (None: the
         checkpoint's ``train.threads``, 1 by default, the fast setting for a few streams; 0: torch's
         default)."""
-        from .runtime import configure_threads
+        from ..runtime import configure_threads
 
         model, info, _ = load_streaming_model(path)
         configure_threads(info.config["train"]["threads"] if threads is None else threads)
@@ -150,7 +82,7 @@ class StreamExtractor:
     def from_onnx(cls, path: str | Path, frequencies: Sequence[float] | None = None,
                   threads: int = 1) -> StreamExtractor:
         """onnxruntime backend for a file written by ``freqextract export`` (and its JSON sidecar)."""
-        from .export import OnnxBackend
+        from .onnx import OnnxBackend
 
         backend = OnnxBackend(path, threads=threads)
         return cls(backend, backend.info, frequencies)

@@ -9,8 +9,8 @@ from conftest import streaming_checkpoint
 
 from freqextract.errors import UserError
 from freqextract.evaluation.metrics import predict
+from freqextract.serving.stream import StreamExtractor, select_frequencies
 from freqextract.signals.data import to_streams
-from freqextract.stream import StreamExtractor, select_frequencies
 
 
 @pytest.fixture(autouse=True, scope="module")
