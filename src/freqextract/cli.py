@@ -190,7 +190,7 @@ def cmd_stream(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from .report import write_report
+    from .reporting.report import write_report
 
     path = write_report(args.run_dir)
     print(f"wrote {path}")

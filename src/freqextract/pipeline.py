@@ -180,7 +180,7 @@ def _complete(cfg: RunConfig, run_dir: Path, device, progress: bool, echo: Calla
     write_json(run_dir / "metrics.json", metrics)
 
     if cfg.eval.report:
-        from .report import write_report
+        from .reporting.report import write_report
 
         write_report(run_dir)
     echo(summary(metrics))

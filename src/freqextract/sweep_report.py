@@ -16,11 +16,11 @@ import json
 from pathlib import Path
 
 from . import sweep as engine
-from . import sweep_plots
 from .atomic import write_json, write_text
 from .errors import UserError
 from .evaluation.metrics import t_interval
-from .report import CSS, _esc, _img, _num, _table
+from .reporting import sweep_plots
+from .reporting.html import CSS, esc, img, num, table
 from .sweep_config import dumps
 
 TARGET_OVERALL, TARGET_EACH = 0.005, 0.01  # the training target: all rows, and each frequency
@@ -122,13 +122,13 @@ def _link(run_dir: str | None, sweep_dir: Path) -> str:
     try:
         rel = p.resolve().relative_to(sweep_dir.resolve())
     except ValueError:
-        return f"<code>{_esc(run_dir)}</code>"
+        return f"<code>{esc(run_dir)}</code>"
     target = rel / "report.html" if (p / "report.html").exists() else rel
-    return f"<a href='{_esc(target.as_posix())}'><code>{_esc(rel.as_posix())}</code></a>"
+    return f"<a href='{esc(target.as_posix())}'><code>{esc(rel.as_posix())}</code></a>"
 
 
 def _value(v) -> str:
-    return _num(v) if isinstance(v, float) else _esc(v)
+    return num(v) if isinstance(v, float) else esc(v)
 
 
 SHOWN = {"validation.mse": "validation MSE", "test.mse": "test MSE",
@@ -142,12 +142,12 @@ def _trials_table(trials: list[dict], summary: dict, sweep_dir: Path, table_id: 
     for t in trials:
         m = t.get("metrics") or {}
         note = t.get("error") or t.get("pruned_reason") or ""
-        rows.append([str(t["number"]), _esc(t["state"]), _num(t["value"]),
-                     *(_value(t["params"].get(p)) for p in params), *(_num(m.get(k)) for k in shown),
-                     _num(t["seconds"], 0, sci=False), _link(t["run_dir"], sweep_dir), _esc(t["host"] or ""),
-                     _esc(note)])
+        rows.append([str(t["number"]), esc(t["state"]), num(t["value"]),
+                     *(_value(t["params"].get(p)) for p in params), *(num(m.get(k)) for k in shown),
+                     num(t["seconds"], 0, sci=False), _link(t["run_dir"], sweep_dir), esc(t["host"] or ""),
+                     esc(note)])
     best = (summary["best"] or {}).get("number")
-    return _table(["trial", "state", summary["metric"], *params, *(SHOWN[k] for k in shown), "seconds",
+    return table(["trial", "state", summary["metric"], *params, *(SHOWN[k] for k in shown), "seconds",
                    "run directory", "host", "note"], rows,
                   ["model" if t["number"] == best else "" for t in trials], table_id)
 
@@ -157,15 +157,15 @@ def _seeds_section(o: dict | None, freqs: list[float]) -> str:
         return ""
 
     def ci(s: dict) -> str:
-        return f"{_num(s['ci95'][0])} – {_num(s['ci95'][1])}" if s.get("ci95") else "–"
+        return f"{num(s['ci95'][0])} – {num(s['ci95'][1])}" if s.get("ci95") else "–"
 
     seeds = o["test_seeds"]
-    rows = [[_esc(r["seed"]), _num(r["validation_mse"]), _num(r["test_mse"]), _num(r["multi_seed_mean"]),
-             *(_num(v) for v in r["multi_seed_per_frequency_mean"]), "yes" if r["met_target"] else ""]
+    rows = [[esc(r["seed"]), num(r["validation_mse"]), num(r["test_mse"]), num(r["multi_seed_mean"]),
+             *(num(v) for v in r["multi_seed_per_frequency_mean"]), "yes" if r["met_target"] else ""]
             for r in o["rows"]]
     per = o["multi_seed_per_frequency_mean"]
-    rows.append(["mean", _num(o["validation_mse"]["mean"]), _num(o["test_mse"]["mean"]),
-                 _num(o["multi_seed_mean"]["mean"]), *(_num(p["mean"]) for p in per), ""])
+    rows.append(["mean", num(o["validation_mse"]["mean"]), num(o["test_mse"]["mean"]),
+                 num(o["multi_seed_mean"]["mean"]), *(num(p["mean"]) for p in per), ""])
     rows.append(["95% CI", ci(o["validation_mse"]), ci(o["test_mse"]), ci(o["multi_seed_mean"]),
                  *(ci(p) for p in per), ""])
     head = ["training seed", "validation MSE", f"test MSE (seed {seeds[0]})",
@@ -175,12 +175,12 @@ def _seeds_section(o: dict | None, freqs: list[float]) -> str:
     ms = o["multi_seed_mean"]
     return (f"<h2>Spread over training seeds</h2><p>The same config trained with {o['n']} training seeds; "
             f"each model tested on the noise seeds {seeds[0]}..{seeds[-1]}. Mean test MSE across training "
-            f"seeds <b id='seeds-mean'>{_num(ms['mean'])}</b>"
+            f"seeds <b id='seeds-mean'>{num(ms['mean'])}</b>"
             + (f", 95% confidence interval {ci(ms)} (t-distribution, {o['n'] - 1} degrees of freedom)"
                if ms.get("ci95") else "")
             + f". {o['met_target']} of {o['n']} meet the target (mean test MSE ≤ {TARGET_OVERALL} over all "
               f"rows and ≤ {TARGET_EACH} for every frequency).</p>"
-            + _table(head, rows, table_id="seeds-table"))
+            + table(head, rows, table_id="seeds-table"))
 
 
 def render(sweep_dir: Path, summary: dict, figures: list[tuple[Path, str]]) -> str:
@@ -191,24 +191,24 @@ def render(sweep_dir: Path, summary: dict, figures: list[tuple[Path, str]]) -> s
     best = s["best"]
     cards = [("trials", f"{len(s['trials'])} <span class='muted' style='font-size:0.6em'>of "
                         f"{s['n_trials']}</span>"),
-             (f"best {s['metric']}", f"<span id='best-value'>{_num(best['value'])}</span>" if best else "–"),
+             (f"best {s['metric']}", f"<span id='best-value'>{num(best['value'])}</span>" if best else "–"),
              ("best trial", str(best["number"]) if best else "–"),
              ("pruned", str(s["states"]["pruned"]))]
-    card_html = "".join(f"<div class='card'><div class='v'>{v}</div><div class='l'>{_esc(label)}</div></div>"
+    card_html = "".join(f"<div class='card'><div class='v'>{v}</div><div class='l'>{esc(label)}</div></div>"
                         for label, v in cards)
     imp = ""
     if s["importances"]:
-        imp = _table(["parameter", "importance"],
-                     [[_esc(k), _num(v, 3)] for k, v in s["importances"].items()],
+        imp = table(["parameter", "importance"],
+                     [[esc(k), num(v, 3)] for k, v in s["importances"].items()],
                      table_id="importance-table")
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>freqextract sweep: {_esc(s['study'])}</title>
+<title>freqextract sweep: {esc(s['study'])}</title>
 <style>{CSS}</style></head><body>
-<h1>freqextract sweep <code>{_esc(s['study'])}</code></h1>
-<p>Optuna study in <code>{_esc(s['storage'])}</code>: {_esc(s['direction'])} <b>{_esc(s['metric'])}</b>,
-sampler {_esc(s['sampler'])}, pruner {_esc(s['pruner'])}. Trials: {_esc(states or 'none')}. Each trial is an
+<h1>freqextract sweep <code>{esc(s['study'])}</code></h1>
+<p>Optuna study in <code>{esc(s['storage'])}</code>: {esc(s['direction'])} <b>{esc(s['metric'])}</b>,
+sampler {esc(s['sampler'])}, pruner {esc(s['pruner'])}. Trials: {esc(states or 'none')}. Each trial is an
 ordinary run directory; the metric is measured on the validation noise seed unless it names another
 split, so selecting on it never looks at the test set.</p>
 <div class="headline">{card_html}</div>
@@ -216,14 +216,14 @@ split, so selecting on it never looks at the test set.</p>
 {_trials_table(order[:BEST_ROWS], s, sweep_dir, "best-table") if order else "<p>No complete trial yet.</p>"}
 {_seeds_section(s.get("over_seeds"), s["frequencies"])}
 <h2>Parameter importance</h2>
-{imp or f"<p class='note'>{_esc(s['importance_note'])}</p>"}
+{imp or f"<p class='note'>{esc(s['importance_note'])}</p>"}
 <h2>Figures</h2>
-{"".join(_img(p, cap) for p, cap in figures)}
+{"".join(img(p, cap) for p, cap in figures)}
 <h2>All trials</h2>
 <details><summary>{len(s['trials'])} trials</summary>
 {_trials_table(sorted(s['trials'], key=lambda t: t['number']), s, sweep_dir, "trials-table")}</details>
 <h2>Configuration</h2>
-<pre>{_esc(s['config'])}</pre>
+<pre>{esc(s['config'])}</pre>
 <p class="muted">Data of this page: <a href="summary.json"><code>summary.json</code></a>.</p>
 </body></html>
 """

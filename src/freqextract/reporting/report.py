@@ -8,75 +8,23 @@ ablations, no baselines) are left out of the page rather than failing it.
 
 from __future__ import annotations
 
-import base64
-import html
 import json
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from ..atomic import write_text
+from ..errors import UserError
+from ..evaluation.metrics import error_vs_time, phase_track
+from ..signals.data import load_npz
 from . import plots
-from .atomic import write_text
-from .errors import UserError
-from .evaluation.metrics import error_vs_time, phase_track
-from .signals.data import load_npz
-
-CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 1180px; margin: 2em auto;
-       padding: 0 1em; color: #222; line-height: 1.45; }
-h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { margin-top: 1.8em; border-bottom: 1px solid #ddd; }
-table { border-collapse: collapse; margin: 0.8em 0 1.2em; font-variant-numeric: tabular-nums; }
-th, td { border: 1px solid #ccc; padding: 3px 10px; text-align: right; }
-th { background: #f3f3f3; } td:first-child, th:first-child { text-align: left; }
-tr.model td { font-weight: 600; background: #fff8e6; }
-.headline { display: flex; flex-wrap: wrap; gap: 1em; margin: 1em 0; }
-.card { border: 1px solid #ddd; border-radius: 6px; padding: 0.6em 1em; min-width: 10em; }
-.card .v { font-size: 1.5em; font-weight: 600; } .card .l { color: #555; font-size: 0.85em; }
-figure { margin: 1.5em 0; } img { max-width: 100%; height: auto; border: 1px solid #eee; }
-figcaption { color: #555; font-size: 0.9em; }
-pre { background: #f5f5f5; padding: 1em; overflow-x: auto; font-size: 0.85em; }
-.note { color: #444; max-width: 60em; } .muted { color: #777; }
-"""
+from .html import CSS, esc, img, num, table
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-def _esc(v) -> str:
-    return html.escape(str(v))
-
-
-def _num(v, digits: int = 5, signed: bool = False, sci: bool = True) -> str:
-    """Fixed point with ``digits`` decimals; scientific where that would print 0.00000 (and ``sci``)."""
-    if v is None:
-        return "–"
-    if isinstance(v, bool) or not isinstance(v, int | float):
-        return _esc(v)
-    sign = "+" if signed else ""
-    if sci and v != 0 and (abs(v) < 10 ** -digits or abs(v) >= 1e6):
-        return f"{v:{sign}.2e}"
-    return f"{v:{sign}.{digits}f}"
-
-
 def _db(v) -> str:
     return "–" if v is None else f"{v:+.1f}"
-
-
-def _table(head: list[str] | None, rows: list[list], row_class: list[str] | None = None,
-           table_id: str = "") -> str:
-    h = "<tr>" + "".join(f"<th>{_esc(c)}</th>" for c in head) + "</tr>" if head else ""
-    body = []
-    for i, r in enumerate(rows):
-        cls = f' class="{row_class[i]}"' if row_class and row_class[i] else ""
-        body.append(f"<tr{cls}>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>")
-    tid = f' id="{table_id}"' if table_id else ""
-    return f"<table{tid}>{h}{''.join(body)}</table>"
-
-
-def _img(path: Path, caption: str) -> str:
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return (f'<figure id="fig-{_esc(path.stem)}">'
-            f'<img src="data:image/png;base64,{data}" alt="{_esc(caption)}">'
-            f"<figcaption>{_esc(caption)}</figcaption></figure>")
 
 
 def _freq_head(freqs) -> list[str]:
@@ -173,7 +121,7 @@ def _mse_table(metrics: dict, freqs) -> str:
     rows, cls = [], []
 
     def add(label, total, per, c=""):
-        rows.append([_esc(label), _num(total), *(_num(v) for v in per)])
+        rows.append([esc(label), num(total), *(num(v) for v in per)])
         cls.append(c)
 
     tr, te = metrics["train"], metrics["test"]
@@ -206,11 +154,11 @@ def _mse_table(metrics: dict, freqs) -> str:
         if per_gap:
             add("generalization gap (test − train)", gap, per_gap)
             cls[-1] = ""
-            rows[-1][1:] = [_num(gap, signed=True), *(_num(v, signed=True) for v in per_gap)]
-        note = (f"<p>Generalization gap (test − train): <b id='gap'>{_num(gap, signed=True)}</b>"
+            rows[-1][1:] = [num(gap, signed=True), *(num(v, signed=True) for v in per_gap)]
+        note = (f"<p>Generalization gap (test − train): <b id='gap'>{num(gap, signed=True)}</b>"
                 + (f" ({100 * rel:+.1f} % of the train MSE)" if rel is not None else "")
                 + ". Generalization holds when the test MSE is close to the train MSE.</p>")
-    return _table(["MSE", "all rows", *_freq_head(freqs)], rows, cls, "mse-table") + note
+    return table(["MSE", "all rows", *_freq_head(freqs)], rows, cls, "mse-table") + note
 
 
 def _quality_table(metrics: dict, freqs) -> str:
@@ -222,8 +170,8 @@ def _quality_table(metrics: dict, freqs) -> str:
     evt = metrics.get("error_vs_time") or {}
     settle = evt.get("per_frequency_settle_time_s")
     rows = [
-        ["R²", _num(te["r2"], 4), *(_num(v, 4) for v in te["per_frequency_r2"])],
-        ["Pearson r", _num(te["pearson_r"], 4), *(_num(v, 4) for v in te["per_frequency_pearson_r"])],
+        ["R²", num(te["r2"], 4), *(num(v, 4) for v in te["per_frequency_r2"])],
+        ["Pearson r", num(te["pearson_r"], 4), *(num(v, 4) for v in te["per_frequency_pearson_r"])],
         ["SNR of the output (dB)", _db(te["snr_db"]), *(_db(v) for v in te["per_frequency_snr_db"])],
     ]
     if imp:
@@ -234,10 +182,10 @@ def _quality_table(metrics: dict, freqs) -> str:
             return [fmt(drift.get(float(f), {}).get(key)) for f in freqs]
 
         def deg(v):
-            return _num(v, 1, True, sci=False)
+            return num(v, 1, True, sci=False)
 
         def absdeg(v):
-            return _num(v, 1, sci=False)
+            return num(v, 1, sci=False)
 
         rows += [
             ["phase error at the start (°)", "", *dcol("phase_error_start_deg", deg)],
@@ -245,15 +193,15 @@ def _quality_table(metrics: dict, freqs) -> str:
             ["largest |phase error| (°)", "", *dcol("max_abs_phase_error_deg", absdeg)],
             ["frequency error (mHz)", "",
              *dcol("frequency_error_hz", lambda v: "–" if v is None else f"{1000 * v:+.2f}")],
-            ["amplitude ratio at the end", "", *dcol("amplitude_ratio_end", lambda v: _num(v, 3))],
+            ["amplitude ratio at the end", "", *dcol("amplitude_ratio_end", lambda v: num(v, 3))],
         ]
     if settle:
         rows.append([f"settled after (s; MSE < {evt.get('settle_threshold', 0.01):g} per "
                      f"{evt.get('settle_block_seconds', 0.1):g} s from then on)", "",
                      *("never" if v is None else f"{v:g}" for v in settle)])
-    rows = [[_esc(r[0]), *r[1:]] for r in rows]
+    rows = [[esc(r[0]), *r[1:]] for r in rows]
     return ("<h3>Quality of the test outputs</h3>"
-            + _table(["metric", "all rows", *_freq_head(freqs)], rows, table_id="quality-table")
+            + table(["metric", "all rows", *_freq_head(freqs)], rows, table_id="quality-table")
             + "<p class='note'>SNR = 10 log10(Σ target² / Σ error²). Improvement over S: the same, "
               "relative to using the mixture S itself as the estimate of every component. Phase and "
               "frequency error: a least-squares fit of a sinusoid at the known frequency in sliding "
@@ -268,19 +216,19 @@ def _multi_seed_section(metrics: dict, freqs) -> str:
         return ""
     ci = ms.get("ci95")
     head = (f"<p>Test MSE on {len(ms['mse'])} noise seeds ({ms['seeds'][0]}..{ms['seeds'][-1]}): mean "
-            f"<b id='multi-seed-mean'>{_num(ms['mean'])}</b>"
-            + (f", 95% confidence interval {_num(ci[0])} to {_num(ci[1])} (t-distribution, "
+            f"<b id='multi-seed-mean'>{num(ms['mean'])}</b>"
+            + (f", 95% confidence interval {num(ci[0])} to {num(ci[1])} (t-distribution, "
                f"{len(ms['mse']) - 1} degrees of freedom)" if ci else "") + ".</p>")
-    rows = [[_esc(s), _num(m), *(_num(v) for v in per)]
+    rows = [[esc(s), num(m), *(num(v) for v in per)]
             for s, m, per in zip(ms["seeds"], ms["mse"], ms["per_frequency_mse"], strict=True)]
     per = ms.get("per_frequency", [])
     if ci:
-        rows.append(["mean", _num(ms["mean"]), *(_num(p.get("mean")) for p in per)])
-        rows.append(["95% CI", f"{_num(ci[0])} – {_num(ci[1])}",
-                     *(f"{_num(p['ci95'][0])} – {_num(p['ci95'][1])}" if p.get("ci95") else "–"
+        rows.append(["mean", num(ms["mean"]), *(num(p.get("mean")) for p in per)])
+        rows.append(["95% CI", f"{num(ci[0])} – {num(ci[1])}",
+                     *(f"{num(p['ci95'][0])} – {num(p['ci95'][1])}" if p.get("ci95") else "–"
                        for p in per)])
     return ("<h2>Test MSE across noise seeds</h2>" + head
-            + _table(["noise seed", "all rows", *_freq_head(freqs)], rows, table_id="multi-seed-table"))
+            + table(["noise seed", "all rows", *_freq_head(freqs)], rows, table_id="multi-seed-table"))
 
 
 def _baselines_section(metrics: dict, freqs) -> str:
@@ -289,13 +237,13 @@ def _baselines_section(metrics: dict, freqs) -> str:
         return ""
     imp = (metrics.get("improvement") or {}).get("over_baselines") or {}
     te = metrics["test"]
-    rows = [["LSTM (this run)", _num(te["mse"]), _db(te.get("snr_db")), _num(te.get("r2"), 4), "",
-             *(_num(v) for v in te["per_frequency_mse"])]]
+    rows = [["LSTM (this run)", num(te["mse"]), _db(te.get("snr_db")), num(te.get("r2"), 4), "",
+             *(num(v) for v in te["per_frequency_mse"])]]
     for name, b in base.items():
-        rows.append([_esc(name), _num(b["mse"]), _db(b.get("snr_db")), _num(b.get("r2"), 4),
-                     _db((imp.get(name) or {}).get("db")), *(_num(v) for v in b["per_frequency_mse"])])
+        rows.append([esc(name), num(b["mse"]), _db(b.get("snr_db")), num(b.get("r2"), 4),
+                     _db((imp.get(name) or {}).get("db")), *(num(v) for v in b["per_frequency_mse"])])
     return ("<h2>Comparison with the baselines</h2>"
-            + _table(["estimator", "MSE", "SNR (dB)", "R²", "LSTM better by (dB)",
+            + table(["estimator", "MSE", "SNR (dB)", "R²", "LSTM better by (dB)",
                       *(f"MSE {h}" for h in _freq_head(freqs))], rows, ["model"] + [""] * len(base),
                      "baselines-table")
             + "<p class='note'>Same test signal and metrics for every estimator. “LSTM better by” = "
@@ -312,9 +260,9 @@ def _ablation_text(metrics: dict) -> str:
            "model that wins must be a clock started at the reset. " if spec else "")
     return (f"<h2>Ablation: does the model use S?</h2><p class='note'>{why}With S shuffled in time (same "
             f"values, order destroyed) the test MSE is <b id='ablation-shuffled'>"
-            f"{_num(a['test_mse_S_shuffled'])}</b>, "
-            f"with S replaced by zeros <b>{_num(a['test_mse_S_zeroed'])}</b>, against "
-            f"{_num(te)} with the real S. Equal numbers mean the output does not depend on the order of S; a "
+            f"{num(a['test_mse_S_shuffled'])}</b>, "
+            f"with S replaced by zeros <b>{num(a['test_mse_S_zeroed'])}</b>, against "
+            f"{num(te)} with the real S. Equal numbers mean the output does not depend on the order of S; a "
             "large increase means the model reads S.</p>")
 
 
@@ -322,27 +270,27 @@ def _training_text(metrics: dict) -> str:
     tr = metrics.get("training") or {}
     if not tr:
         return ""
-    rows = [["optimiser steps", _esc(tr.get("steps", "?"))],
-            ["training time (s)", _num(tr.get("seconds"), 1, sci=False)],
-            ["device", _esc(tr.get("device", "?"))],
-            ["final training loss", _num(tr.get("final_loss"))],
+    rows = [["optimiser steps", esc(tr.get("steps", "?"))],
+            ["training time (s)", num(tr.get("seconds"), 1, sci=False)],
+            ["device", esc(tr.get("device", "?"))],
+            ["final training loss", num(tr.get("final_loss"))],
             ["training seconds from which the validation MSE stayed ≤ 0.005 (each frequency ≤ 0.01)",
              "not reached" if tr.get("seconds_to_target") is None
-             else _num(tr.get("seconds_to_target"), 1, sci=False)],
-            ["peak memory (MiB)", _num(tr.get("peak_rss_mib"), 0, sci=False)]]
+             else num(tr.get("seconds_to_target"), 1, sci=False)],
+            ["peak memory (MiB)", num(tr.get("peak_rss_mib"), 0, sci=False)]]
     v = metrics.get("versions") or {}
     if v:
-        rows.append(["versions", _esc(", ".join(f"{k} {x}" for k, x in v.items()))])
-    page = "<h2>Training</h2>" + _table(None, rows, table_id="training-table")
+        rows.append(["versions", esc(", ".join(f"{k} {x}" for k, x in v.items()))])
+    page = "<h2>Training</h2>" + table(None, rows, table_id="training-table")
     cands = [c for c in tr.get("candidates") or [] if isinstance(c, dict)]
     if len(cands) > 1:
-        crows = [[_esc(c.get("seed", "?")), _esc(c.get("steps", "?")), _num(c.get("seconds"), 0, sci=False),
-                  _num(c.get("val_mse")), _num(c.get("test_mse")), "kept" if c.get("kept") else ""]
+        crows = [[esc(c.get("seed", "?")), esc(c.get("steps", "?")), num(c.get("seconds"), 0, sci=False),
+                  num(c.get("val_mse")), num(c.get("test_mse")), "kept" if c.get("kept") else ""]
                  for c in cands]
         page += ("<p class='note'>Independent initialisations trained side by side; the one with the lowest "
                  "validation MSE (validation seed, never the test seed) is the model of this run. Their test "
                  "MSE shows the spread over inits.</p>"
-                 + _table(["init seed", "steps", "seconds", "validation MSE", "test MSE", ""], crows,
+                 + table(["init seed", "steps", "seconds", "validation MSE", "test MSE", ""], crows,
                           ["model" if c.get("kept") else "" for c in cands], "candidates-table"))
     return page
 
@@ -366,19 +314,19 @@ def render(run_dir: Path, metrics: dict, figures: list[tuple[Path, str]], config
         cards.append(("test R²", f"{te['r2']:.4f}"))
     if "ablation" in metrics:
         cards.append(("test MSE, S shuffled", f"{metrics['ablation']['test_mse_S_shuffled']:.5f}"))
-    card_html = "".join(f"<div class='card'><div class='v'>{v}</div><div class='l'>{_esc(label)}</div></div>"
+    card_html = "".join(f"<div class='card'><div class='v'>{v}</div><div class='l'>{esc(label)}</div></div>"
                         for label, v in cards)
     files = [n for n in ("metrics.json", "test_predictions.csv", "predictions.npz", "history.json",
                          "config.toml", "checkpoints/final.pt", "data/train.npz", "data/test.npz")
              if (run_dir / n).exists()]
-    file_links = ", ".join(f"<a href='{_esc(n)}'><code>{_esc(n)}</code></a>" for n in files)
+    file_links = ", ".join(f"<a href='{esc(n)}'><code>{esc(n)}</code></a>" for n in files)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>freqextract run: {_esc(run_dir.name)}</title>
+<title>freqextract run: {esc(run_dir.name)}</title>
 <style>{CSS}</style></head><body>
-<h1>freqextract run <code>{_esc(run_dir.name)}</code></h1>
-<p>Scenario <b>{_esc(metrics.get("scenario", "?"))}</b>, frequencies {", ".join(f"{f:g}" for f in freqs)} Hz.
+<h1>freqextract run <code>{esc(run_dir.name)}</code></h1>
+<p>Scenario <b>{esc(metrics.get("scenario", "?"))}</b>, frequencies {", ".join(f"{f:g}" for f in freqs)} Hz.
 A stateful LSTM reads one sample of S and the one-hot selector per step, its (h, c) state carried from the
 reset at t = 0, and outputs the selected pure sine. MSE is over every row of the
 {len(freqs)}-frequency table.</p>
@@ -390,10 +338,10 @@ reset at t = 0, and outputs the selected pure sine. MSE is over every row of the
 {_ablation_text(metrics)}
 {_baselines_section(metrics, freqs)}
 <h2>Figures</h2>
-{"".join(_img(p, cap) for p, cap in figures)}
+{"".join(img(p, cap) for p, cap in figures)}
 {_training_text(metrics)}
 <h2>Configuration</h2>
-<pre>{_esc(config)}</pre>
+<pre>{esc(config)}</pre>
 <p class="muted">Files of this run: {file_links}.</p>
 </body></html>
 """

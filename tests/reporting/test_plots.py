@@ -13,8 +13,8 @@ import matplotlib.image as mpimg
 import numpy as np
 import pytest
 
-from freqextract import plots
 from freqextract.evaluation.metrics import error_vs_time, phase_track
+from freqextract.reporting import plots
 
 FS = 1000.0
 FREQS = [1.0, 3.0, 5.0, 7.0]
@@ -126,8 +126,8 @@ def test_error_histogram_time_and_psd(tmp_path, signal):
 
 
 def test_importing_plots_leaves_the_backend_alone():
-    """A notebook's inline backend survives ``import freqextract.plots`` (no matplotlib.use inside)."""
-    code = ("import matplotlib; matplotlib.use('svg'); import freqextract.plots; "
+    """A notebook's inline backend survives ``import freqextract.reporting.plots`` (no matplotlib.use inside)."""
+    code = ("import matplotlib; matplotlib.use('svg'); import freqextract.reporting.plots; "
             "print(matplotlib.get_backend())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "svg"

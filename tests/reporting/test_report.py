@@ -24,7 +24,7 @@ from freqextract.config import load
 from freqextract.errors import UserError
 from freqextract.evaluation.metrics import improvement, signal_metrics
 from freqextract.pipeline import run
-from freqextract.report import write_report
+from freqextract.reporting.report import write_report
 
 CLI = [sys.executable, "-m", "freqextract.cli"]
 FIGURES = ("graph1", "graph2", "training", "error_time", "error_hist", "psd")

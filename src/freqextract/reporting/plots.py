@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from .atomic import atomic_path
+from ..atomic import atomic_path
 
 COLORS = {"noisy": "#a8a8a8", "target": "#1f4e9c", "output": "#e4572e"}
 FREQ_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
