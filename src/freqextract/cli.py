@@ -97,7 +97,7 @@ def cmd_generate(args) -> int:
 
 def _train_into_run_dir(args, evaluate: bool) -> Path:
     """`run` and `train`: a new run directory, or (--resume) the interrupted one, under its own config."""
-    from .pipeline import resume_run, run
+    from .studies.run import resume_run, run
 
     if args.resume is None:
         return run(_load_cfg(args), out_dir=args.out, overwrite=args.overwrite, progress=not args.quiet,
@@ -198,8 +198,8 @@ def cmd_report(args) -> int:
 
 
 def cmd_sweep(args) -> int:
-    from .sweep import sweep, worker_command
-    from .sweep_config import load
+    from .studies.sweep import sweep, worker_command
+    from .studies.sweep_config import load
 
     overrides = list(args.overrides)
     if args.trials is not None:
@@ -226,7 +226,7 @@ def cmd_sweep(args) -> int:
 
 
 def cmd_sweep_worker(args) -> int:
-    from .sweep import work
+    from .studies.sweep import work
 
     counts = work(args.storage, args.study, args.out, progress=args.progress, echo=print)
     print("worker done: " + ", ".join(f"{n} {state}" for state, n in counts.items()))
@@ -234,7 +234,7 @@ def cmd_sweep_worker(args) -> int:
 
 
 def cmd_sweep_report(args) -> int:
-    from .sweep_report import write_sweep_report
+    from .studies.sweep_summary import write_sweep_report
 
     path, headline = write_sweep_report(args.sweep_dir, args.storage, args.study)
     print(headline)

@@ -18,9 +18,9 @@ from freqextract.config import SignalConfig, load, to_dict
 from freqextract.errors import UserError
 from freqextract.models import checkpoint
 from freqextract.models.lstm import SequenceLSTM
-from freqextract.pipeline import run
 from freqextract.signals.data import save_npz
 from freqextract.signals.scenarios import generate
+from freqextract.studies.run import run
 from freqextract.training import resume
 from freqextract.training.curriculum import Curriculum
 

@@ -23,8 +23,8 @@ from freqextract.cli import main
 from freqextract.config import load
 from freqextract.errors import UserError
 from freqextract.evaluation.metrics import improvement, signal_metrics
-from freqextract.pipeline import run
 from freqextract.reporting.report import write_report
+from freqextract.studies.run import run
 
 CLI = [sys.executable, "-m", "freqextract.cli"]
 FIGURES = ("graph1", "graph2", "training", "error_time", "error_hist", "psd")

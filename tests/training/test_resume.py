@@ -27,7 +27,7 @@ from freqextract.config import load
 from freqextract.errors import UserError
 from freqextract.evaluation.run_eval import evaluate_checkpoint
 from freqextract.models import checkpoint
-from freqextract.pipeline import run
+from freqextract.studies.run import run
 from freqextract.training import resume
 from freqextract.training.candidates import train_best_of
 from freqextract.training.curriculum import Curriculum

@@ -10,6 +10,6 @@ the package does not import matplotlib.
 
 from .._lazy import lazy_names
 
-_NAMES = {"write_report": ".report"}
+_NAMES = {"write_report": ".report", "write_sweep_html": ".sweep_report", "headline": ".sweep_report"}
 __all__ = list(_NAMES)
 __getattr__, __dir__ = lazy_names(__name__, _NAMES)

@@ -5,7 +5,7 @@
     importance     Optuna's parameter importances as horizontal bars
     parallel       one line per finished trial across the normalised parameters, coloured by its metric
 
-A trial record is a dict as sweep_report.trial_record builds it: ``number``, ``state`` ("complete",
+A trial record is a dict as studies.sweep_summary.trial_record builds it: ``number``, ``state`` ("complete",
 "pruned", "fail", ...), ``value``, ``params`` {key: value}, ``intermediate`` {"steps", "values"}.
 Each function saves one PNG (atomically) and returns its path.
 """

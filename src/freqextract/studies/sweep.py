@@ -15,12 +15,7 @@ the sampler sees every trial finished so far), runs it, and takes the next; it s
 So a study holds exactly N trials however many workers join and whenever they start, and creating the
 study once, before any worker, avoids two processes racing to create it.
 
-Storage. By default a journal file inside the sweep directory (Optuna's JournalStorage on a
-JournalFileBackend): several processes on one machine, or on a shared file system, append to it under a
-file lock, with no server. SQLite is not the default: it has no row locks, so two workers can both take
-the same waiting trial. ``--storage postgresql://user@host/db`` (any SQLAlchemy URL that Optuna's
-RDBStorage accepts) puts the study in a database, and any number of workers on any number of machines
-join it with ``freqextract sweep worker --storage URL --study NAME``: the study holds the whole config.
+Storage: a journal file in the sweep directory by default, or a database (:mod:`.storage`).
 
 Pruning. With one init per trial, the validation MSE that training measures every ``train.log_every``
 steps is reported to Optuna (``trial.report``); the pruner stops a trial that is hopeless against the
@@ -39,149 +34,29 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__
-from .atomic import write_json, write_text
-from .config import RunConfig
-from .errors import Diverged, UserError
+from .. import __version__
+from ..atomic import write_json, write_text
+from ..config import RunConfig
+from ..errors import Diverged, UserError
+from .storage import (
+    ATTR_CONFIG,
+    ATTR_DIR,
+    ATTR_VERSION,
+    JOURNAL,
+    Study,
+    _optuna,
+    is_url,
+    load,
+    masked,
+    open_storage,
+)
 from .sweep_config import SweepConfig, dumps, loads, trial_config
-
-JOURNAL = "study.journal"
-ATTR_CONFIG = "freqextract.sweep_config"  # study user attrs: the sweep config's TOML text,
-ATTR_DIR = "freqextract.sweep_dir"  # the sweep directory of the process that created it,
-ATTR_VERSION = "freqextract.version"  # and the version that created it
-
-
-def _optuna():
-    try:
-        import optuna
-    except ImportError:
-        raise UserError("freqextract sweep needs Optuna: pip install 'freqextract[sweep]'") from None
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    return optuna
-
-
-# ---------------------------------------------------------------------------------------------- storage
-def is_url(spec: str) -> bool:
-    return "://" in spec
-
-
-def masked(spec: str) -> str:
-    """A storage spec fit to print or keep in a file: a URL's password hidden."""
-    if not is_url(spec):
-        return spec
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(spec).render_as_string(hide_password=True)
-    except Exception:  # not a URL SQLAlchemy parses: printed as given minus anything between : and @
-        return spec
-
-
-def resolve_storage(spec: str | Path) -> str:
-    """A database URL, a journal file, or a sweep directory (its study.json says where the study is)."""
-    spec = str(spec)
-    if is_url(spec):
-        return spec
-    p = Path(spec)
-    if p.is_dir():
-        info = p / "study.json"
-        if info.exists():
-            try:
-                stored = json.loads(info.read_text(encoding="utf-8"))["storage"]
-            except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-                raise UserError(f"{info}: not a study.json written by freqextract sweep") from None
-            return stored if is_url(stored) else str(p / stored)
-        if (p / JOURNAL).exists():
-            return str(p / JOURNAL)
-        raise UserError(f"{p}: not a sweep directory (no study.json or {JOURNAL})")
-    return spec
-
-
-def _with_driver(url: str) -> str:
-    """``postgresql://`` with the PostgreSQL driver that is installed (SQLAlchemy's default differs
-    between its versions: psycopg2 before 2.1, psycopg 3 from then on)."""
-    if not url.startswith("postgresql://") and not url.startswith("postgres://"):
-        return url
-    import importlib.util
-
-    for module, driver in (("psycopg", "psycopg"), ("psycopg2", "psycopg2")):
-        if importlib.util.find_spec(module) is not None:
-            return f"postgresql+{driver}://" + url.split("://", 1)[1]
-    return url
-
-
-def open_storage(spec: str, create: bool = False):
-    """The Optuna storage a spec names (see :func:`resolve_storage`); one-line errors."""
-    optuna = _optuna()
-    if not is_url(spec):
-        path = Path(spec)
-        if not create and not path.is_file():
-            raise UserError(f"{spec}: no such study journal file")
-        if path.is_dir():
-            raise UserError(f"{spec}: is a directory, not a journal file")
-        from optuna.storages.journal import JournalFileBackend, JournalStorage
-
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return JournalStorage(JournalFileBackend(str(path)))
-    if spec.startswith("sqlite"):
-        kwargs = {"connect_args": {"timeout": 60}}
-    else:
-        kwargs = {"pool_pre_ping": True}
-    try:
-        return optuna.storages.RDBStorage(_with_driver(spec), engine_kwargs=kwargs)
-    except ImportError:
-        raise UserError(f"--storage {masked(spec)}: the database driver is not installed (PostgreSQL: "
-                        "pip install 'freqextract[sweep]')") from None
-    except Exception as e:  # sqlalchemy: bad URL, server down, authentication
-        reason = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
-        raise UserError(f"--storage {masked(spec)}: cannot open the study database ({reason})") from None
-
-
-def study_name(storage, name: str | None) -> str:
-    """``name``, or the only study in the storage."""
-    optuna = _optuna()
-    names = [s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False)]
-    if name is None:
-        if len(names) != 1:
-            raise UserError(f"--study: the storage holds {len(names)} studies "
-                            f"({', '.join(names) or 'none'}); name one")
-        return names[0]
-    if name not in names:
-        raise UserError(f"--study {name}: no such study in the storage (it holds: "
-                        f"{', '.join(names) or 'none'})")
-    return name
 
 
 # ---------------------------------------------------------------------------------------------- study
-@dataclass
-class Study:
-    """A study as a worker needs it: where it is, and the config its trials come from."""
-
-    storage_spec: str
-    name: str
-    base: RunConfig
-    sweep: SweepConfig
-    sweep_dir: Path
-    storage: object = field(repr=False, default=None)
-
-
-def load(storage_spec: str, name: str | None = None) -> Study:
-    """Open an existing study (created by :func:`create`) from its storage."""
-    optuna = _optuna()
-    spec = resolve_storage(storage_spec)
-    storage = open_storage(spec)
-    name = study_name(storage, name)
-    study = optuna.load_study(study_name=name, storage=storage)
-    text = study.user_attrs.get(ATTR_CONFIG)
-    if text is None:
-        raise UserError(f"--study {name}: not a freqextract sweep (no sweep config in the study)")
-    base, sweep = loads(text, f"the sweep config of study {name}")
-    return Study(spec, name, base, sweep, Path(study.user_attrs.get(ATTR_DIR, ".")), storage)
-
-
 def _study_count(study) -> int:
     """Trials that count towards n_trials: all but the failed ones (those are run again)."""
     optuna = _optuna()
@@ -339,7 +214,7 @@ def run_trial(st: Study, study, trial, out_root: Path, progress: bool = False,
     shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
     state, value, note = "fail", None, ""
     try:
-        from .pipeline import run
+        from .run import run
 
         cfg = trial_config(st.base, params)
         on_log = None
@@ -448,7 +323,7 @@ def sweep(base: RunConfig, sweep_cfg: SweepConfig, sweep_dir: str | Path | None 
     if workers == 0:
         return SweepRun(st, [])
     codes = start_workers(st, workers, echo)
-    from .sweep_report import write_sweep_report
+    from .sweep_summary import write_sweep_report
 
     report, headline = write_sweep_report(sweep_dir, st.storage_spec, st.name)
     return SweepRun(st, codes, report, headline)

@@ -22,8 +22,8 @@ import optuna
 import pytest
 from conftest import MODULE, cli_env
 
-from freqextract import sweep as engine
-from freqextract.sweep_report import write_sweep_report
+from freqextract.studies import storage
+from freqextract.studies.sweep_summary import write_sweep_report
 
 State = optuna.trial.TrialState
 INSTALL_HINT = "install the OS package (apt-get install postgresql), as .ci/run does"
@@ -114,7 +114,7 @@ def test_two_workers_on_postgres_record_each_trial_once(postgres_url, tiny_sweep
     outputs = [w.communicate(timeout=600) for w in workers]
     assert [w.returncode for w in workers] == [0, 0], [e for _, e in outputs]
 
-    study = optuna.load_study(study_name="pg-tiny", storage=engine.load(postgres_url, "pg-tiny").storage)
+    study = optuna.load_study(study_name="pg-tiny", storage=storage.load(postgres_url, "pg-tiny").storage)
     trials = study.get_trials()
     assert sorted(t.number for t in trials) == [0, 1, 2, 3]  # all recorded, none twice, none extra
     assert all(t.state == State.COMPLETE for t in trials)
@@ -125,6 +125,6 @@ def test_two_workers_on_postgres_record_each_trial_once(postgres_url, tiny_sweep
     assert len(set(run_dirs)) == 4 and all(Path(d).parent == (out / "trials").resolve() for d in run_dirs)
     assert (Path(study.best_trial.user_attrs["run_dir"]) / "metrics.json").is_file()
     # the sweep directory remembers its database, and the report reads everything back from it
-    assert engine.resolve_storage(out) == postgres_url
+    assert storage.resolve_storage(out) == postgres_url
     path, headline = write_sweep_report(out)
     assert f"best trial {study.best_trial.number}" in headline and path.is_file()

@@ -5,7 +5,7 @@
       data/train.npz         signal.train_seed, SPEC NPZ format
       data/test.npz          signal.test_seed
       checkpoints/final.pt   the trained model (checkpoint dict)
-      checkpoints/resume-<seed>.pt   each candidate's training state, for --resume (resume.py)
+      checkpoints/resume-<seed>.pt   each candidate's training state, for --resume (training/resume.py)
       history.json           training curve
       metrics.json           {"status": "ok", "train": {...}, "test": {...}, "ablation": {...}, ...},
                              or {"status": "diverged", "diverged": {...}} and nothing else evaluated
@@ -25,17 +25,17 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_path, remove_leftovers, write_json, write_text
-from .config import RunConfig, dumps, load
-from .errors import Diverged, UserError
-from .evaluation.metrics import evaluate_signal, write_rows_csv
-from .evaluation.run_eval import evaluate_all, summary, time_to_target
-from .models import checkpoint
-from .runtime import select_device
-from .signals.data import save_npz
-from .signals.scenarios import generate
-from .training import resume
-from .training.candidates import candidate_seeds, train_best_of
+from ..atomic import atomic_path, remove_leftovers, write_json, write_text
+from ..config import RunConfig, dumps, load
+from ..errors import Diverged, UserError
+from ..evaluation.metrics import evaluate_signal, write_rows_csv
+from ..evaluation.run_eval import evaluate_all, summary, time_to_target
+from ..models import checkpoint
+from ..runtime import select_device
+from ..signals.data import save_npz
+from ..signals.scenarios import generate
+from ..training import resume
+from ..training.candidates import candidate_seeds, train_best_of
 
 # what a run writes besides config.toml, data/ and figures/; --overwrite removes these first, so that a new
 # run that is stopped early never leaves the old run's results beside its own config
@@ -159,7 +159,7 @@ def _complete(cfg: RunConfig, run_dir: Path, device, progress: bool, echo: Calla
         c["test_mse"] = evaluate_signal(m, test_sig, device)[0]["mse"] if m is not None else None
     baselines = None
     if cfg.eval.baselines:
-        from .evaluation.baselines import run_all
+        from ..evaluation.baselines import run_all
 
         baselines = run_all(test_sig)
     metrics, outputs = evaluate_all(model, cfg, train_sig, test_sig, device, baselines=baselines)
@@ -180,7 +180,7 @@ def _complete(cfg: RunConfig, run_dir: Path, device, progress: bool, echo: Calla
     write_json(run_dir / "metrics.json", metrics)
 
     if cfg.eval.report:
-        from .reporting.report import write_report
+        from ..reporting.report import write_report
 
         write_report(run_dir)
     echo(summary(metrics))

@@ -9,8 +9,8 @@ from conftest import TINY_SWEEP
 
 from freqextract.config import RunConfig, from_dict, load
 from freqextract.errors import UserError
-from freqextract.sweep_config import Param, dumps, from_data, loads, parse_sweep, trial_config
-from freqextract.sweep_config import load as load_sweep
+from freqextract.studies.sweep_config import Param, dumps, from_data, loads, parse_sweep, trial_config
+from freqextract.studies.sweep_config import load as load_sweep
 
 
 def space(**entries) -> dict:

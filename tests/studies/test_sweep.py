@@ -15,10 +15,11 @@ import optuna
 import pytest
 from conftest import MODULE, TINY_SWEEP, cli_env
 
-from freqextract import sweep as engine
 from freqextract.errors import UserError
-from freqextract.sweep_config import from_data
-from freqextract.sweep_config import load as load_sweep
+from freqextract.studies import storage
+from freqextract.studies import sweep as engine
+from freqextract.studies.sweep_config import from_data
+from freqextract.studies.sweep_config import load as load_sweep
 
 State = optuna.trial.TrialState
 TINY_TRAIN = ["train.warmup_steps=10", "train.growth_steps=5", "train.final_steps=5", "train.log_every=5",
@@ -26,7 +27,7 @@ TINY_TRAIN = ["train.warmup_steps=10", "train.growth_steps=5", "train.final_step
 
 
 def trials_of(sweep_dir: Path) -> list[optuna.trial.FrozenTrial]:
-    st = engine.load(str(sweep_dir))
+    st = storage.load(str(sweep_dir))
     return optuna.load_study(study_name=st.name, storage=st.storage).get_trials()
 
 

@@ -13,7 +13,7 @@ from freqextract.config import load
 from freqextract.errors import Diverged, UserError
 from freqextract.evaluation.run_eval import evaluate_checkpoint
 from freqextract.models import checkpoint
-from freqextract.pipeline import run
+from freqextract.studies.run import run
 from freqextract.training.loop import train
 
 CLI = [sys.executable, "-m", "freqextract.cli"]
@@ -150,7 +150,7 @@ def test_a_run_keeps_going_without_a_diverged_candidate(tmp_path, monkeypatch):
 def test_overwrite_removes_the_old_results_first(tmp_path):
     """--overwrite clears what an earlier run wrote (so a new run stopped early cannot leave the old
     results beside its own config), and nothing else."""
-    from freqextract.pipeline import RESULT_FILES, prepare_run_dir
+    from freqextract.studies.run import RESULT_FILES, prepare_run_dir
 
     d = tmp_path / "r"
     for name in (*RESULT_FILES, "checkpoints/resume-0.pt", "checkpoints/resume-7.pt", "notes.txt",

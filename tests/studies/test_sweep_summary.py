@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from freqextract.evaluation.metrics import t_interval
-from freqextract.sweep_report import headline, over_seeds
+from freqextract.reporting.sweep_report import headline
+from freqextract.studies.sweep_summary import over_seeds
 
 
 def record(number: int, seed: int, mean: float, per: list[float], state: str = "complete") -> dict:

@@ -48,7 +48,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import (
+from ..config import (
     SECTIONS,
     RunConfig,
     apply_overrides,
@@ -59,8 +59,8 @@ from .config import (
     to_dict,
     toml_table,
 )
-from .config import dumps as run_dumps
-from .errors import UserError
+from ..config import dumps as run_dumps
+from ..errors import UserError
 
 SAMPLERS = ("tpe", "random", "grid")
 PRUNERS = ("median", "threshold", "none")
