@@ -20,10 +20,11 @@ The mixture carries each component at amplitude 1/K; the factor K (and the filte
 component back into a unit sine.
 
 RLS here is exponentially weighted least squares solved exactly at every sample, which is what the RLS
-recursion computes (same initial P = I / regularization, same forgetting; tests/test_baselines.py checks the
-two agree), but vectorised: the weighted sums are IIR filters along time (scipy.signal.lfilter) and the
-(P, P) normal equations of all samples are solved in one batched call. It is also the Kalman filter for
-constant amplitudes with forgetting in place of process noise.
+recursion computes (same initial P = I / regularization, same forgetting;
+tests/evaluation/test_baselines.py checks the two agree), but vectorised: the weighted sums are IIR
+filters along time (scipy.signal.lfilter) and the (P, P) normal equations of all samples are solved in
+one batched call. It is also the Kalman filter for constant amplitudes with forgetting in place of
+process noise.
 
     regressors x_n (P,) = [sin 2 pi f_1 t_n .. sin 2 pi f_K t_n, cos 2 pi f_1 t_n .. cos 2 pi f_K t_n, (1)]
     R_n (P, P) = lambda^(n+1) * regularization * I + sum_{i<=n} lambda^(n-i) x_i x_i^T
