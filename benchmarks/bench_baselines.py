@@ -3,7 +3,7 @@
 Scenarios (the bundled configs plus overrides): spec; phase-scaled s = 0.1 and 0.01; offsets s = 0.1
 without and with white Gaussian noise (sigma 0.1 by default). For each, seeds 2..11 (``--seeds``), every
 baseline of freqextract.evaluation.baselines with its defaults, plus the causal band-pass with geometric centring
-(``bandpass-causal-geometric``: no phase lag at f) for comparison. MSE over all K*N rows, as evaluate.mse.
+(``bandpass-causal-geometric``: no phase lag at f) for comparison. MSE over all K*N rows, as evaluation.metrics.mse.
 
     python benchmarks/bench_baselines.py [--seeds 2 3 ...] [--sigma 0.1]
                                          [--out benchmarks/results/baselines.json]

@@ -51,7 +51,7 @@ def goal(label: str, lstm: float, base: dict[str, float]) -> tuple[str, bool | N
 
 def early_late(outputs: np.ndarray, targets: np.ndarray, fs: float) -> dict:
     """MSE over the first half second after the reset (the lock-on transient) and from 1.5 s on (settled),
-    from evaluate.error_vs_time's half-second bins (equal-sized for the scenarios' whole seconds)."""
+    from evaluation.metrics.error_vs_time's half-second bins (equal-sized for the scenarios' whole seconds)."""
     bins = error_vs_time(outputs, targets, fs, bin_seconds=0.5)["mse"]
     return {"first_0.5s": float(bins[0]), "after_1.5s": float(np.mean(bins[3:]))}
 

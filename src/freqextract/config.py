@@ -120,7 +120,7 @@ class EvalConfig:
     """What the evaluation computes besides MSE on the train and test seeds."""
 
     ablations: bool = True
-    baselines: bool = True  # run the classical baselines (baselines.py) on the test signal beside the model
+    baselines: bool = True  # run the classical baselines (evaluation/baselines.py) on the test signal beside the model
     report: bool = True  # figures/ and report.html (false: skipped; `freqextract report RUN_DIR` draws them)
     shuffle_seed: int = 12345
 

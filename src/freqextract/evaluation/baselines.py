@@ -1,7 +1,7 @@
 """Classical references on the same data as the LSTM (SPEC.md section 3).
 
 Every baseline takes a :class:`~freqextract.signals.MixedSignal` and returns outputs (K, N), one row per
-frequency, in the same shape as the LSTM's predictions, so ``evaluate.mse(outputs, sig.targets)`` scores
+frequency, in the same shape as the LSTM's predictions, so ``metrics.mse(outputs, sig.targets)`` scores
 both alike.
 
     name                 causal  what it computes for frequency f_k
@@ -266,7 +266,7 @@ def run_all(sig: MixedSignal, names=None, **params) -> dict[str, np.ndarray]:
 
 
 def compare(sig: MixedSignal, names=None, **params) -> dict:
-    """Every baseline's MSE (overall and per frequency, as evaluate.mse) with its labels, JSON-ready."""
+    """Every baseline's MSE (overall and per frequency, as metrics.mse) with its labels, JSON-ready."""
     from .metrics import mse  # late: metrics imports torch, the baselines themselves do not need it
 
     p = check_params(**{**DEFAULTS, **params})

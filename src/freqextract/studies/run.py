@@ -103,7 +103,7 @@ def run(cfg: RunConfig, out_dir: str | Path | None = None, overwrite: bool = Fal
         on_log: Callable[[dict], None] | None = None) -> Path:
     """Train (and by default evaluate and report) one config; returns the run directory.
 
-    ``on_log``: called with every training history record (one candidate only; see train.train).
+    ``on_log``: called with every training history record (one candidate only; see training.loop.train).
     A diverging training writes ``metrics.json`` with ``{"status": "diverged"}`` and raises
     :class:`~freqextract.errors.Diverged`; the candidates' last good states stay in ``checkpoints/``.
     """
