@@ -150,7 +150,7 @@ def test_a_run_keeps_going_without_a_diverged_candidate(tmp_path, monkeypatch):
 def test_overwrite_removes_the_old_results_first(tmp_path):
     """--overwrite clears what an earlier run wrote (so a new run stopped early cannot leave the old
     results beside its own config), and nothing else."""
-    from freqextract.studies.run import RESULT_FILES, prepare_run_dir
+    from freqextract.studies.run import RESULT_FILES, prepare_run_dir, writing
 
     d = tmp_path / "r"
     for name in (*RESULT_FILES, "checkpoints/resume-0.pt", "checkpoints/resume-7.pt", "notes.txt",
@@ -160,9 +160,18 @@ def test_overwrite_removes_the_old_results_first(tmp_path):
     with pytest.raises(UserError, match="already holds results"):
         prepare_run_dir(d, load("quick"), overwrite=False)
     assert (d / "metrics.json").exists()
-    prepare_run_dir(d, load("quick"), overwrite=True)
+    with writing(prepare_run_dir(d, load("quick"), overwrite=True), overwrite=True, what="test"):
+        assert (d / "metrics.json").exists() is False and (d / ".freqextract.lock").is_file()
     assert sorted(str(p.relative_to(d)) for p in d.rglob("*") if p.is_file()) == [
         "checkpoints/mine.pt", "notes.txt"]
+
+
+def test_a_refused_run_creates_no_directory(tmp_path):
+    """The "already holds results" check, and every other refusal, comes before the directory exists."""
+    from freqextract.studies.run import prepare_run_dir
+
+    d = tmp_path / "new" / "r"
+    assert prepare_run_dir(d, load("quick"), overwrite=False) == d and not (tmp_path / "new").exists()
 
 
 # ---------------------------------------------------------------------------------------------- offsets
