@@ -41,7 +41,6 @@ from .. import __version__
 from ..atomic import write_json, write_text
 from ..config import RunConfig
 from ..errors import Diverged, UserError
-from . import heartbeat
 from .storage import (
     ATTR_CONFIG,
     ATTR_DIR,
@@ -265,6 +264,8 @@ def work(storage_spec: str, name: str | None = None, out_dir: str | Path | None 
     (its worker died) is failed after ``sweep.grace_period`` and its retry is taken like any waiting trial.
     """
     optuna = _optuna()
+    from . import heartbeat  # imports Optuna: after _optuna() has said which extra brings it
+
     st = load(storage_spec, name)
     out_root = Path(out_dir) if out_dir else st.sweep_dir
     counts = {"complete": 0, "pruned": 0, "fail": 0, "taken over": 0}
