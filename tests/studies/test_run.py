@@ -66,7 +66,7 @@ def test_checkpoint_round_trip_reproduces_metrics(quick_run):
 
 
 def test_evaluate_on_a_file_written_by_another_program(quick_run, tmp_path):
-    """A SPEC-format NPZ made with plain numpy (float32, no meta) is evaluated like our own."""
+    """An exchange-format NPZ made with plain numpy (float32, no meta) is evaluated like our own."""
     fs, n = 1000.0, 1000
     t = np.arange(n) / fs
     freqs = np.array([1.0, 3.0, 5.0, 7.0])
@@ -200,7 +200,7 @@ def test_offsets_recipe_end_to_end_small(tmp_path):
 @pytest.mark.slow
 def test_offsets_recipe_meets_its_goal(tmp_path):
     """The whole offsets recipe (about 15 minutes on 2 cores): over test seeds 2..11 the LSTM is within
-    1.5x the causal RLS and below a quarter of the causal band-pass (SPEC.md section 3)."""
+    1.5x the causal RLS and below a quarter of the causal band-pass (docs/scenarios.md)."""
     from freqextract.evaluation.baselines import bandpass_causal, rls_causal
     from freqextract.evaluation.metrics import mse
     from freqextract.signals.scenarios import generate

@@ -2,7 +2,7 @@
 
     RUN_DIR/
       config.toml            the effective config (defaults + file + --set)
-      data/train.npz         signal.train_seed, SPEC NPZ format
+      data/train.npz         signal.train_seed, NPZ exchange format
       data/test.npz          signal.test_seed
       checkpoints/final.pt   the trained model (checkpoint dict)
       checkpoints/resume-<seed>.pt   each candidate's training state, for --resume (training/resume.py)
