@@ -137,3 +137,15 @@ def test_two_runs_into_one_directory_one_wins_the_other_is_told_who_holds_it(tmp
     assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["final.pt", "resume-1.pt"]
     assert not (out / LOCK_NAME).exists()
     assert tomllib.loads((out / "config.toml").read_text())["train"]["seed"] == 1
+
+
+@pytest.mark.parametrize("argv", [["run", "--resume"], ["train", "--resume"], ["report"]])
+def test_resume_and_report_name_the_writer_that_holds_the_directory(argv, tmp_path, sleeper, capsys):
+    """Checked before anything else is said of the directory (it holds no run yet: the writer is starting)."""
+    from freqextract.cli import main
+
+    _write_holder(tmp_path, pid=sleeper.pid, proc_start=locks._proc_start(sleeper.pid))
+    assert main([*argv, str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"another freqextract writes here: pid {sleeper.pid}" in err
+    assert [p.name for p in tmp_path.iterdir()] == [LOCK_NAME]
