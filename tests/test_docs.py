@@ -41,6 +41,8 @@ def test_the_site_builds_strictly(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     api = (tmp_path / "site" / "api" / "index.html").read_text(encoding="utf-8")
     assert "StreamExtractor" in api and "run_lock" in api  # the API pages are made from the docstrings
+    cli = (tmp_path / "site" / "cli" / "index.html").read_text(encoding="utf-8")
+    assert "freqextract sweep worker" in cli and "--overwrite" in cli  # every option, from the parsers
 
 
 def test_the_readme_is_short_and_keeps_the_ci_test_command():
