@@ -10,13 +10,19 @@ import pytest
 from conftest import assert_each_trial_completed_once, kill_a_worker_mid_trial_then_finish
 
 from freqextract.studies import heartbeat
+from freqextract.studies.sweep_summary import collect
 
 State = optuna.trial.TrialState
+# the unit tests take trials with study.ask(), which Optuna expects only inside Study.optimize when a storage beats
+pytestmark = pytest.mark.filterwarnings("ignore:Heartbeat of storage is supposed:UserWarning")
 
 
 def test_a_killed_worker_s_trial_is_retried_once_on_the_journal(tiny_sweep, tmp_path):
     trials = kill_a_worker_mid_trial_then_finish(tiny_sweep, tmp_path / "sweep", None, "tiny-killed")
     assert_each_trial_completed_once(trials)
+    summary, _ = collect(str(tmp_path / "sweep"), "tiny-killed")  # the sweep report says what happened
+    assert summary["trials"][0]["error"] == "its worker stopped (no heartbeat); retried as trial 2"
+    assert summary["trials"][2]["retry_of"] == 0 and summary["states"]["complete"] == 2
 
 
 @pytest.fixture

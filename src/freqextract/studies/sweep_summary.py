@@ -38,6 +38,7 @@ def trial_record(t) -> dict:
         "run_dir": t.user_attrs.get("run_dir"), "host": t.user_attrs.get("host"),
         "metrics": t.user_attrs.get("metrics"), "error": t.user_attrs.get("error"),
         "pruned_reason": t.user_attrs.get("pruned_reason"),
+        "retry_of": (t.system_attrs.get("retry_history") or [None])[-1],  # the trial whose worker died
         "intermediate": {"steps": steps, "values": [t.intermediate_values[s] for s in steps]},
         "started": t.datetime_start.isoformat(timespec="seconds") if t.datetime_start else None,
         "seconds": (done - t.datetime_start).total_seconds() if done and t.datetime_start else None,
@@ -96,6 +97,10 @@ def collect(storage_spec: str, name: str | None = None) -> tuple[dict, object]:
     st = storage.load(storage_spec, name)
     study = optuna.load_study(study_name=st.name, storage=st.storage)
     trials = [trial_record(t) for t in study.get_trials(deepcopy=False)]
+    retries = {t["retry_of"]: t["number"] for t in trials if t["retry_of"] is not None}
+    for t in trials:  # failed by another worker once its heartbeat stopped: say so, and where it went on
+        if t["state"] == "fail" and not t["error"] and t["number"] in retries:
+            t["error"] = f"its worker stopped (no heartbeat); retried as trial {retries[t['number']]}"
     params = [p.path for p in st.sweep.space]
     states = {s: sum(t["state"] == s for t in trials) for s in STATES}
     done = [t for t in trials if t["state"] == "complete" and t["value"] is not None]
