@@ -11,6 +11,9 @@ One :class:`~freqextract.signals.MixedSignal` (N samples, K frequencies) has thr
     streams (K, N, 1+K)       one stream per frequency, stepping through time together:
                               x[k, n] = [S_n, one-hot k],  y[k, n] = target_k(t_n)
                               the batch axis holds independent sequences, never consecutive samples
+
+    requests (R*Q, N, n)      mix: one stream per requested frequency nu (cycles per sample), Q per
+                              sequence, all reading the same S (see :func:`request_streams`)
 """
 
 from __future__ import annotations
@@ -96,6 +99,38 @@ def streams_from(S: np.ndarray, targets: np.ndarray, dtype=np.float32) -> tuple[
     x[..., 0] = S[:, None, :]
     x[..., 1:] = np.eye(K, dtype=dtype)[None, :, None, :]
     return x.reshape(R * K, T, 1 + K), targets.reshape(R * K, T).astype(dtype)
+
+
+REQUEST_INPUTS = {  # the per-sample features of a request stream, by model.conditioning
+    "concat": ("S", "nu"),
+    "film": ("S", "nu"),
+    "demod": ("S", "nu", "cos", "sin", "S*cos", "S*sin"),
+}
+
+
+def request_streams(S: np.ndarray, nu: np.ndarray, conditioning: str, nu_max: float, start: int = 0,
+                    dtype=np.float32) -> np.ndarray:
+    """Request streams: S (R, T) and nu (R, Q) in cycles per sample -> x (R*Q, T, n).
+
+    Stream r*Q + q reads sequence r for request q. ``nu`` enters as nu / nu_max (the top of the band is 1);
+    ``demod`` adds the request's carrier cos/sin(2 pi nu n) and S times it, n counted from the reset
+    (``start`` is the index of the first sample given; the phase is computed in float64 and reduced mod 1). Streamed in chunks with ``start`` advancing, the features equal the batch's.
+    """
+    S = np.asarray(S, dtype=np.float64)
+    nu = np.asarray(nu, dtype=np.float64)
+    R, T = S.shape
+    Q = nu.shape[1]
+    names = REQUEST_INPUTS[conditioning]
+    x = np.empty((R, Q, T, len(names)), dtype=dtype)
+    x[..., 0] = S[:, None, :]
+    x[..., 1] = (nu / nu_max)[..., None]
+    if conditioning == "demod":
+        n = np.arange(start, start + T, dtype=np.float64)
+        cycles = np.mod(nu[..., None] * n, 1.0)  # float64: exact to ~1e-9 cycles for a day at 1 kHz
+        c, s = np.cos(2 * np.pi * cycles), np.sin(2 * np.pi * cycles)  # (R, Q, T)
+        x[..., 2], x[..., 3] = c, s
+        x[..., 4], x[..., 5] = S[:, None, :] * c, S[:, None, :] * s
+    return x.reshape(R * Q, T, len(names))
 
 
 # ---------------------------------------------------------------------------------------------- files
