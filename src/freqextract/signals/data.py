@@ -114,7 +114,8 @@ def request_streams(S: np.ndarray, nu: np.ndarray, conditioning: str, nu_max: fl
 
     Stream r*Q + q reads sequence r for request q. ``nu`` enters as nu / nu_max (the top of the band is 1);
     ``demod`` adds the request's carrier cos/sin(2 pi nu n) and S times it, n counted from the reset
-    (``start`` is the index of the first sample given; the phase is computed in float64 and reduced mod 1). Streamed in chunks with ``start`` advancing, the features equal the batch's.
+    (``start`` is the index of the first sample given; the phase is computed in float64 and reduced mod 1).
+    Streamed in chunks with ``start`` advancing, the features equal the batch's.
     """
     S = np.asarray(S, dtype=np.float64)
     nu = np.asarray(nu, dtype=np.float64)
