@@ -133,6 +133,11 @@ def evaluate_checkpoint(ckpt_path: str | Path, data_path: str | Path, device: st
     model, cfg, ckpt = checkpoint.load_model(ckpt_path, dev)
     configure_threads(cfg.train.threads)
     sig = load_signal(data_path)
+    if cfg.signal.scenario == "mix":
+        from .mix import evaluate_file
+
+        return {"data": str(data_path), "checkpoint": str(ckpt_path), "freqextract": __version__,
+                **evaluate_file(model, cfg, sig, str(data_path))}
     want = np.asarray(cfg.signal.frequencies, dtype=np.float64)
     if sig.frequencies.shape != want.shape or not np.allclose(sig.frequencies, want):
         raise UserError(f"{data_path}: frequencies {sig.frequencies.tolist()} do not match the model's "
