@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shlex
@@ -54,6 +55,9 @@ def _run_dir_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", metavar="RUN_DIR",
                    help="go on with an interrupted run from its last checkpoints, under RUN_DIR/config.toml "
                         "(no --config/--set/--device/--out/--overwrite)")
+    p.add_argument("--init-from", metavar="CKPT",
+                   help="start from this model checkpoint's weights (transfer to another frequency set or "
+                        "band; e.g. the bundled extractor's model.pt); sets train.init_from")
 
 
 def _load_cfg(args):
@@ -62,6 +66,11 @@ def _load_cfg(args):
     overrides = list(args.overrides)
     if getattr(args, "device", None):
         overrides.append(f'train.device="{args.device}"')
+    if getattr(args, "init_from", None):
+        path = Path(args.init_from)
+        if not path.is_file():
+            raise UserError(f"--init-from {path}: checkpoint not found")
+        overrides.append(f"train.init_from={json.dumps(str(path.resolve()))}")  # a TOML basic string
     return load(args.config, overrides)
 
 
@@ -103,7 +112,7 @@ def _train_into_run_dir(args, evaluate: bool) -> Path:
         return run(_load_cfg(args), out_dir=args.out, overwrite=args.overwrite, progress=not args.quiet,
                    echo=print, evaluate=evaluate)
     options = {"--config": args.config, "--set": args.overrides, "--device": args.device, "--out": args.out,
-               "--overwrite": args.overwrite}
+               "--overwrite": args.overwrite, "--init-from": args.init_from}
     given = [opt for opt, value in options.items() if value]
     if given:
         raise UserError(f"--resume: goes on under {Path(args.resume) / 'config.toml'}; it does not take "
@@ -130,6 +139,10 @@ def cmd_evaluate(args) -> int:
                                   with_ablations=not args.no_ablations)
     if args.json:
         print(json.dumps(metrics, indent=2))
+    elif metrics.get("kind") == "conditioned":
+        from .evaluation.mix import format_requests
+
+        print(format_requests(metrics))
     else:
         print(f"{args.data}: MSE {metrics['mse']:.6f}")
         for f, m in zip(metrics["frequencies"], metrics["per_frequency_mse"], strict=True):
@@ -179,13 +192,40 @@ def cmd_export(args) -> int:
 
 def cmd_stream(args) -> int:
     from .serving.stream import open_extractor
-    from .serving.stream_io import check_out, stream
+    from .serving.stream_io import check_out, input_fs, stream
 
     check_out(args.out)  # before a model is loaded or standard input is read
-    extractor = open_extractor(checkpoint=args.checkpoint, onnx=args.onnx, frequencies=args.freq)
+    if args.fs is not None and not args.fs > 0:
+        raise UserError(f"--fs: must be > 0 Hz, got {args.fs:g}")
+    fs = input_fs(args.input) or args.fs
+    checkpoint, onnx = args.checkpoint, args.onnx
+    if checkpoint is None and onnx is None:  # a bundled model: its ONNX export where onnxruntime is installed
+        from .serving import bundled
+
+        name = args.model or bundled.DEFAULT
+        onnx = bundled.onnx_path(name) if importlib.util.find_spec("onnxruntime") else None
+        checkpoint = None if onnx else bundled.checkpoint_path(name)
+    elif args.model:
+        raise UserError("--model: picks a bundled model; it does not go with --checkpoint or --onnx")
+    extractor = open_extractor(checkpoint=checkpoint, onnx=onnx, frequencies=args.freq, fs=fs)
     n = stream(extractor, args.input, args.out)
     if args.out:
         print(f"wrote {args.out}: {n} samples x {extractor.n_streams} frequencies", file=sys.stderr)
+    return 0
+
+
+def cmd_models(args) -> int:
+    from .serving import bundled
+
+    found = bundled.names()
+    if not found:
+        print("no bundled models in this installation")
+    for name in found:
+        card = bundled.card(name)
+        default = " (default)" if name == bundled.DEFAULT else ""
+        print(f"{name}{default}: {card.get('summary', '')}")
+        if args.verbose:
+            print(json.dumps(card, indent=2))
     return 0
 
 
@@ -253,7 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Generate one sequence of a scenario for one noise seed, in the NPZ "
                                    "exchange format (t, S, targets, frequencies, fs, meta).")
     _add_config_args(p)
-    p.add_argument("--scenario", choices=["spec", "phase-scaled", "offsets"], help="overrides signal.scenario")
+    p.add_argument("--scenario", choices=["spec", "phase-scaled", "offsets", "mix"],
+                   help="overrides signal.scenario (mix: 1..6 components anywhere in signal.band; fix them with "
+                        "--set signal.mix_frequencies=[2.5, 6.8])")
     p.add_argument("--seed", type=int, help="noise seed (default: signal.test_seed)")
     p.add_argument("--out", required=True, metavar="FILE.npz", help="output NPZ")
     p.add_argument("--csv", metavar="FILE.csv", help="also write the K*N-row table as CSV")
@@ -320,16 +362,29 @@ def build_parser() -> argparse.ArgumentParser:
                                    "else the sample index n). Input: a SPEC-format NPZ, a CSV with one "
                                    "column of S (an optional header line), or - for that CSV on standard "
                                    "input, processed line by line as it arrives.")
-    src = p.add_mutually_exclusive_group(required=True)
+    src = p.add_mutually_exclusive_group()
     src.add_argument("--checkpoint", metavar="CKPT", help="a checkpoints/*.pt file (PyTorch)")
     src.add_argument("--onnx", metavar="FILE.onnx", help="a file written by freqextract export (onnxruntime)")
+    p.add_argument("--model", metavar="NAME",
+                   help="a bundled model (default without --checkpoint/--onnx: 'extractor', the general "
+                        "extractor: any frequency in 0.5..20 Hz at 1 kHz; `freqextract models` lists them)")
+    p.add_argument("--fs", type=float, metavar="HZ",
+                   help="the sampling rate of CSV input (an NPZ records its own; default: the model's); a "
+                        "frequency-conditioned model converts the requested Hz to cycles per sample")
     p.add_argument("--input", required=True, metavar="FILE",
                    help="FILE.npz, FILE.csv (one column of S), or - for standard input")
     p.add_argument("--freq", type=float, nargs="+", metavar="HZ",
-                   help="the frequencies to extract, e.g. --freq 1 3 (default: all of the model's)")
+                   help="the frequencies to extract, e.g. --freq 1 3 (a selector model: default all of its "
+                        "own; a conditioned model: any in its band, required)")
     p.add_argument("--out", metavar="FILE.csv",
                    help="write the CSV here (atomically) instead of standard output")
     p.set_defaults(func=cmd_stream)
+
+    p = sub.add_parser("models", help="list the models shipped inside the package, ready to use",
+                       description="List the bundled models (freqextract stream uses 'extractor' when no "
+                                   "--checkpoint or --onnx is given), with what each does and how well.")
+    p.add_argument("--verbose", action="store_true", help="print each model's whole card (JSON)")
+    p.set_defaults(func=cmd_models)
 
     p = sub.add_parser("report", help="rebuild the figures and the self-contained report.html of a run",
                        description="Redraw the figures of a finished run directory from its files "

@@ -350,6 +350,16 @@ reset at t = 0, and outputs the selected pure sine. MSE is over every row of the
 def write_report(run_dir: str | Path) -> Path:
     """Redraw the figures and write ``run_dir/report.html``; returns its path."""
     run_dir = Path(run_dir)
+    mpath = run_dir / "metrics.json"
+    if mpath.is_file():
+        try:
+            head = json.loads(mpath.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            head = None
+        if isinstance(head, dict) and head.get("kind") == "conditioned" and head.get("status") == "ok":
+            from .mix_report import write_mix_report
+
+            return write_mix_report(run_dir, head)
     metrics, test, out = _load_run(run_dir)
     figures = make_figures(run_dir, metrics, test, out)
     cpath = run_dir / "config.toml"

@@ -3,7 +3,7 @@
 Input (by name):
 
     FILE.npz   a SPEC-format dataset (``signals.data.load_npz``): its S, and its t for the output; its fs must be
-               the model's
+               the extractor's (a conditioned model converts: see :func:`input_fs`)
     FILE       anything else is CSV text: one sample of S per line, at the model's fs. An optional header
                is a first line that is not a number (e.g. ``S``); it must be one column like the rest.
                Blank lines are skipped. Every line must hold exactly one finite number.
@@ -66,6 +66,15 @@ def parse_lines(lines: Iterable[str], name: str) -> Iterator[float]:
         yield value
 
 
+def input_fs(path: str | Path) -> float | None:
+    """The sampling rate an NPZ input records (None for CSV and standard input, which have none)."""
+    from ..signals.data import load_npz
+
+    if str(path) != STDIN and Path(path).suffix.lower() == ".npz" and Path(path).is_file():
+        return load_npz(path).fs
+    return None
+
+
 def read_samples(path: str | Path, fs: float) -> Samples:
     """A whole input file (NPZ or CSV), validated before anything is computed."""
     from ..signals.data import load_npz
@@ -78,7 +87,8 @@ def read_samples(path: str | Path, fs: float) -> Samples:
     if path.suffix.lower() == ".npz":
         sig = load_npz(path)
         if not np.isclose(sig.fs, fs):
-            raise UserError(f"{path}: fs {sig.fs:g} Hz does not match the model's {fs:g} Hz")
+            raise UserError(f"{path}: fs {sig.fs:g} Hz does not match the model's {fs:g} Hz (only a "
+                            "frequency-conditioned model converts)")
         return Samples(S=sig.S, t=sig.t)
     try:
         with open(path, encoding="utf-8") as fh:
@@ -130,7 +140,7 @@ def stream(extractor: StreamExtractor, source: str | Path, out: str | Path | Non
     extractor.reset()
     if str(source) == STDIN:
         return _stream_lines(extractor, stdin, out, stdout)
-    samples = read_samples(source, extractor.info.fs)
+    samples = read_samples(source, extractor.fs)
     y = extractor.push(samples.S)  # (N, n_streams)
     index = samples.t if samples.t is not None else np.arange(samples.S.shape[0])
     with _sink(out, stdout) as fh:

@@ -31,7 +31,7 @@ from ..errors import Diverged, UserError
 from ..evaluation.metrics import evaluate_signal, write_rows_csv
 from ..evaluation.run_eval import evaluate_all, summary, time_to_target
 from ..models import checkpoint
-from ..runtime import select_device
+from ..runtime import configure_threads, select_device
 from ..signals.data import save_npz
 from ..signals.scenarios import generate
 from ..training import resume
@@ -154,6 +154,8 @@ def _complete(cfg: RunConfig, run_dir: Path, device, progress: bool, echo: Calla
     if not evaluate:
         return run_dir
 
+    if cfg.signal.scenario == "mix":
+        return _complete_mix(cfg, run_dir, result, candidates, train_wall, device, echo)
     model = result.model
     for c, m in zip(candidates, candidate_models, strict=True):  # the spread over inits, not only the kept one
         c["test_mse"] = evaluate_signal(m, test_sig, device)[0]["mse"] if m is not None else None
@@ -184,6 +186,32 @@ def _complete(cfg: RunConfig, run_dir: Path, device, progress: bool, echo: Calla
 
         write_report(run_dir)
     echo(summary(metrics))
+    return run_dir
+
+
+def _complete_mix(cfg: RunConfig, run_dir: Path, result, candidates: list[dict], train_wall: float, device,
+                  echo: Callable[[str], None]) -> Path:
+    """The results of a frequency-conditioned model (scenario mix): SPEC section 5 metrics on held-out
+    mixtures against references tuned on training mixtures, the band sweep, the mix report."""
+    from ..evaluation.mix import evaluate_mix_run
+    from ..evaluation.mix import summary as mix_summary
+
+    configure_threads(cfg.train.threads)
+    metrics, outputs = evaluate_mix_run(result.model.to("cpu"), cfg)
+    metrics = {"status": "ok", **metrics}
+    metrics["training"] = {"steps": result.steps, "seconds": train_wall, "device": str(device),
+                           "resumed": any("resumed_from" in c for c in candidates),
+                           "final_loss": result.history[-1]["loss"] if result.history else None,
+                           "candidates": candidates}
+    metrics["versions"] = checkpoint.versions()
+    with atomic_path(run_dir / "predictions.npz", suffix=".npz") as tmp:
+        np.savez(tmp, **outputs)
+    write_json(run_dir / "metrics.json", metrics)
+    if cfg.eval.report:
+        from ..reporting.report import write_report
+
+        write_report(run_dir)
+    echo(mix_summary(metrics))
     return run_dir
 
 
