@@ -310,3 +310,12 @@ def summary(metrics: dict) -> str:
         lines.append("  target " + ("met" if v["met"] else "MISSED") + ": "
                      + ", ".join(f"{k} {'yes' if ok else 'no'}" for k, ok in v["checks"].items()))
     return "\n".join(lines)
+
+
+def check_model(model, cfg: RunConfig, seeds: list[int]) -> dict:
+    """The model's own metrics (no references) on freshly generated mixtures of ``seeds``: what a bundled
+    model's card records and its test re-measures."""
+    signals = [generate(cfg.signal, s) for s in seeds]
+    asked = [(sig, requests_for(sig, cfg.eval.absent_separation, band=cfg.signal.band)) for sig in signals]
+    return {"seeds": list(seeds),
+            **summarize([score(model_outputs(model, sig, req, cfg), sig, req) for sig, req in asked])}
