@@ -27,7 +27,7 @@ TEST_SEEDS = 10  # how many noise seeds the test is repeated on, from signal.tes
 
 @dataclass(frozen=True)
 class SignalConfig:
-    """The mixed signal: scenario, frequencies, sampling and noise (SPEC.md sections 1 and 3)."""
+    """The mixed signal: scenario, frequencies, sampling and noise (docs/method.md and docs/scenarios.md)."""
 
     scenario: str = "spec"
     frequencies: tuple[float, ...] = (1.0, 3.0, 5.0, 7.0)

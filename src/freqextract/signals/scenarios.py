@@ -1,4 +1,4 @@
-"""Noisy mixed signals for the three scenarios (SPEC.md sections 1 and 3), vectorised numpy.
+"""Noisy mixed signals for the three scenarios (docs/method.md and docs/scenarios.md), vectorised numpy.
 
 For K frequencies f_i and n = 0..N-1, t = n / fs:
 
