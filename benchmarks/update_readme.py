@@ -1,9 +1,11 @@
-"""Rewrite README.md's result tables from the benchmark JSON files, so no number in it is typed by hand.
+"""Rewrite the result tables of the docs pages and the README from the benchmark JSON files, so that no
+number in them is typed by hand.
 
 Each table sits between ``<!-- results:NAME -->`` and ``<!-- /results:NAME -->``; NAME is a JSON file in
-benchmarks/results/. A table whose JSON is missing is left as it is.
+benchmarks/results/. Every table has its place in a page of docs/ (:data:`PAGES`); the README holds the
+headline table too. A table whose JSON is missing is left as it is.
 
-    python benchmarks/update_readme.py [--readme README.md] [--results benchmarks/results]
+    python benchmarks/update_readme.py [--readme README.md] [--docs docs] [--results benchmarks/results]
 """
 
 from __future__ import annotations
@@ -199,23 +201,41 @@ TABLES = {"train_seeds": table_train_seeds, "loops": table_loops, "seq_len": tab
           "lockon": table_lockon, "conditioning": table_conditioning}
 
 
+# where each table goes: its docs page; HEADLINE also goes into the README
+PAGES = {"train_seeds": "results.md", "loops": "results.md", "multiseed": "results.md", "seq_len": "method.md",
+         "scenarios": "scenarios.md", "lockon": "scenarios.md", "stream": "streaming.md",
+         "conditioning": "extractor.md"}
+HEADLINE = "train_seeds"
+RUNS = "benchmarks/runs/"  # the benchmarks' default --runs-dir: notes name a run relative to it
+
+
+def fill(text: str, name: str, block: str) -> tuple[str, int]:
+    pattern = re.compile(rf"(<!-- results:{name} -->\n).*?(\n<!-- /results:{name} -->)", re.S)
+    return pattern.subn(lambda m: m.group(1) + block + m.group(2), text)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--readme", default="README.md")
+    p.add_argument("--docs", default="docs")
     p.add_argument("--results", default="benchmarks/results")
     a = p.parse_args(argv)
-    readme = Path(a.readme)
-    text = readme.read_text(encoding="utf-8")
+    files = {Path(a.readme)} | {Path(a.docs) / page for page in PAGES.values()}
+    texts = {f: f.read_text(encoding="utf-8") for f in files}
+    missing = 0
     for name, fn in TABLES.items():
         path = Path(a.results) / f"{name}.json"
         if not path.exists():
             continue
-        block = fn(json.loads(path.read_text()))
-        pattern = re.compile(rf"(<!-- results:{name} -->\n).*?(\n<!-- /results:{name} -->)", re.S)
-        text, n = pattern.subn(lambda m, b=block: m.group(1) + b + m.group(2), text)
-        print(f"{name}: {'updated' if n else 'no marker in README'}")
-    readme.write_text(text, encoding="utf-8")
-    return 0
+        block = fn(json.loads(path.read_text())).replace(RUNS, "")
+        targets = [Path(a.docs) / PAGES[name]] + ([Path(a.readme)] if name == HEADLINE else [])
+        for target in targets:
+            texts[target], n = fill(texts[target], name, block)
+            print(f"{name}: {'updated' if n else 'NO MARKER in'} {target}")
+            missing += not n
+    for f, text in texts.items():
+        f.write_text(text, encoding="utf-8")
+    return 1 if missing else 0
 
 
 if __name__ == "__main__":

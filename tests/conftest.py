@@ -124,3 +124,59 @@ def stream_model(tmp_path_factory):
     """(checkpoint path, model) of :func:`streaming_checkpoint`."""
     path = tmp_path_factory.mktemp("stream") / "model.pt"
     return path, streaming_checkpoint(path)
+
+
+def kill_a_worker_mid_trial_then_finish(sweep_config: Path, out: Path, storage: str | None, study: str) -> list:
+    """Create a 2-trial study (heartbeat 1 s, grace 3 s), start a worker, SIGKILL its process group while
+    its first trial runs, then start another worker and let it finish; returns the study's trials.
+
+    ``storage``: a database URL, or None for the default journal file in ``out``.
+    """
+    import signal
+    import subprocess
+    import time
+
+    import optuna
+
+    from freqextract.studies import storage as storages
+
+    where = ["--storage", storage] if storage else []
+    sets = ["--set", "sweep.n_trials=2", "--set", "sweep.heartbeat_interval=1", "--set", "sweep.grace_period=3",
+            "--set", "train.warmup_steps=150"]
+    create = subprocess.run([*MODULE, "sweep", "--config", str(sweep_config), *where, "--study", study,
+                             "--workers", "0", "--out", str(out), *sets],
+                            capture_output=True, text=True, env=cli_env(), timeout=300)
+    assert create.returncode == 0, create.stderr
+    spec = storage or str(out)
+    worker = [*MODULE, "sweep", "worker", "--storage", spec, "--study", study]
+    first = subprocess.Popen(worker, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=cli_env(),
+                             start_new_session=True)
+    st = storages.load(spec, study)
+    running = optuna.trial.TrialState.RUNNING
+    t0 = time.monotonic()
+    while not st.storage.get_all_trials(st.storage.get_study_id_from_name(study), states=(running,)):
+        assert first.poll() is None and time.monotonic() - t0 < 120, "the first worker never took a trial"
+        time.sleep(0.1)
+    time.sleep(1.5)  # a heartbeat or two
+    os.killpg(first.pid, signal.SIGKILL)  # the worker and anything it started
+    first.wait()
+    killed = st.storage.get_all_trials(st.storage.get_study_id_from_name(study), states=(running,))
+    assert [t.number for t in killed] == [0], "the kill came after the first trial had finished"
+
+    second = subprocess.run(worker, capture_output=True, text=True, env=cli_env(), timeout=600)
+    assert second.returncode == 0, second.stderr
+    return optuna.load_study(study_name=study, storage=storages.load(spec, study).storage).get_trials()
+
+
+def assert_each_trial_completed_once(trials: list) -> None:
+    """Trial 0 was killed: failed, retried once as trial 2 with its parameters; trials 1 and 2 complete."""
+    import optuna
+
+    State = optuna.trial.TrialState
+    assert [(t.number, t.state) for t in trials] == [(0, State.FAIL), (1, State.COMPLETE), (2, State.COMPLETE)]
+    retry = trials[2]
+    assert retry.system_attrs["failed_trial"] == 0 and retry.system_attrs["retry_history"] == [0]
+    if trials[0].params:  # sampled before the kill: the retry runs the same point
+        assert retry.params == trials[0].params
+    origins = sorted(t.system_attrs.get("failed_trial", t.number) for t in trials if t.state == State.COMPLETE)
+    assert origins == [0, 1]  # every trial of the study completed, none twice

@@ -39,7 +39,7 @@ def test_defaults_are_the_assignment():
     assert s.phase_scale == 1.0
     assert s.noise_sigma == 0.0
     assert (s.train_seed, s.test_seed) == (1, 2)
-    assert RunConfig().model.seq_len == 1  # SPEC: L = 1 by default
+    assert RunConfig().model.seq_len == 1  # the assignment: L = 1 by default
     validate(RunConfig())  # the defaults are valid
 
 

@@ -313,11 +313,11 @@ def build_parser() -> argparse.ArgumentParser:
     _run_dir_args(p)
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("evaluate", help="metrics of a saved model on any SPEC-format NPZ (or table CSV)",
+    p = sub.add_parser("evaluate", help="metrics of a saved model on any exchange-format NPZ (or table CSV)",
                        description="Run a checkpoint over a data file from the reset state and report the "
                                    "MSE over all rows, per frequency, and the S ablations.")
     p.add_argument("--checkpoint", required=True, metavar="CKPT", help="a checkpoints/*.pt file")
-    p.add_argument("--data", required=True, metavar="FILE", help="NPZ in the SPEC format, or a table CSV")
+    p.add_argument("--data", required=True, metavar="FILE", help="NPZ in the exchange format, or a table CSV")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.add_argument("--no-ablations", action="store_true", help="skip the S-zeroed and S-shuffled runs")
     p.add_argument("--device", help="cpu (default), cuda[:N] or mps")
@@ -328,7 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "all rows and per frequency: zero, clock oracle (never reads S; a bound "
                                    "only for spec/phase-scaled), causal band-pass, zero-phase band-pass "
                                    "(NOT causal) and causal known-frequency RLS.")
-    p.add_argument("--data", required=True, metavar="FILE", help="NPZ in the SPEC format, or a table CSV")
+    p.add_argument("--data", required=True, metavar="FILE", help="NPZ in the exchange format, or a table CSV")
     p.add_argument("--json", action="store_true", help="print the comparison as JSON")
     p.add_argument("--out", metavar="FILE", help="also write the comparison (.csv: one row per baseline, "
                                                  "or .json)")
@@ -359,7 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("stream", help="extract sample by sample from a file or standard input, CSV out",
                        description="Push the samples S of an input through a streaming model from the reset "
                                    "state and write one column per chosen frequency as CSV (t from an NPZ, "
-                                   "else the sample index n). Input: a SPEC-format NPZ, a CSV with one "
+                                   "else the sample index n). Input: an exchange-format NPZ, a CSV with one "
                                    "column of S (an optional header line), or - for that CSV on standard "
                                    "input, processed line by line as it arrives.")
     src = p.add_mutually_exclusive_group()

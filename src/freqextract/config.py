@@ -28,7 +28,7 @@ TEST_SEEDS = 10  # how many noise seeds the test is repeated on, from signal.tes
 
 @dataclass(frozen=True)
 class SignalConfig:
-    """The mixed signal: scenario, frequencies, sampling and noise (SPEC.md sections 1 and 3)."""
+    """The mixed signal: scenario, frequencies, sampling and noise (docs/method.md and docs/scenarios.md)."""
 
     scenario: str = "spec"
     frequencies: tuple[float, ...] = (1.0, 3.0, 5.0, 7.0)
@@ -41,7 +41,7 @@ class SignalConfig:
     train_seed: int = 1
     test_seed: int = 2
     val_seed: int = 12  # watched during training and picks the kept init: never a test seed
-    # mix (SPEC.md section 5): K ~ U{components}, f ~ U(band) at least min_separation Hz apart, a level
+    # mix (docs/extractor.md): K ~ U{components}, f ~ U(band) at least min_separation Hz apart, a level
     # a ~ U(levels) and a phase theta ~ U(0, 2 pi) per component and sequence; mix_frequencies fixes the f
     components: tuple[int, int] = (1, 6)
     band: tuple[float, float] = (0.5, 20.0)

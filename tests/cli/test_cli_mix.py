@@ -1,5 +1,5 @@
 """The general extractor from the command line: generate, run, evaluate and stream on `mix` files,
-including a file written by other software (SPEC keys only, no meta)."""
+including a file written by other software (the exchange-format keys only, no meta)."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def test_generate_evaluate_and_stream_a_foreign_mix_file(cli, mix_run):
     _run([*cli, "generate", "--scenario", "mix", "--set", "signal.mix_frequencies=[2.5, 6.8]",
           "--set", "signal.duration=1.0", "--seed", "40", "--out", str(d / "m.npz")], d)
     z = np.load(d / "m.npz")
-    foreign = d / "foreign.npz"  # another writer: the SPEC keys, no meta, at 2 kHz
+    foreign = d / "foreign.npz"  # another writer: the exchange-format keys, no meta, at 2 kHz
     t = np.arange(2000) / 2000.0
     targets = np.stack([0.7 * np.sin(2 * np.pi * 5.0 * t + 1), 0.4 * np.sin(2 * np.pi * 13.6 * t)])
     np.savez(foreign, t=t, S=targets.sum(0), targets=targets, frequencies=np.array([5.0, 13.6]), fs=2000.0)

@@ -296,7 +296,7 @@ def test_scenario_configs_validate(name, scenario):
 
 
 def test_offsets_reference_numbers():
-    """SPEC.md section 3's ordering on `offsets` s = 0.1 (seed 2, the whole 10 s), in its rough ranges."""
+    """The references' ordering (docs/scenarios.md) on `offsets` s = 0.1 (seed 2, the whole 10 s), roughly."""
     from freqextract.config import load
 
     sig = generate(load("offsets").signal, seed=2)

@@ -40,7 +40,7 @@ def test_spec_table_layout(spec_train):
     tab = to_table(sig)
     assert tab.shape == (40_000, 7)
     assert tab.dtype == np.float64
-    # SPEC: rows 1-10 000 (1-based) are f1 with C=[1,0,0,0]; row 10 001 is f2 at t = 0
+    # the assignment: rows 1-10 000 (1-based) are f1 with C=[1,0,0,0]; row 10 001 is f2 at t = 0
     assert tab[10_000].tolist() == [0.0, sig.S[0], 0.0, 1.0, 0.0, 0.0, 0.0]
     assert tab[0].tolist() == [0.0, sig.S[0], 1.0, 0.0, 0.0, 0.0, 0.0]
     assert tab[9_999].tolist() == [9.999, sig.S[9_999], 1.0, 0.0, 0.0, 0.0, np.sin(2 * np.pi * 1.0 * 9.999)]

@@ -1,4 +1,4 @@
-"""The mix scenario (SPEC.md section 5): the draws, their constraints, the requests and their targets."""
+"""The mix scenario (docs/extractor.md): the draws, their constraints, the requests and their targets."""
 
 import numpy as np
 import pytest

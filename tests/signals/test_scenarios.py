@@ -54,7 +54,7 @@ def test_different_seeds_same_targets_different_S(seeds, scenario):
 
 
 def test_spec_train_and_test_seeds(spec_train, spec_test):
-    """SPEC: seed 1 / seed 2 have the same frequencies and targets and completely different noise."""
+    """The assignment: seed 1 / seed 2 have the same frequencies and targets and completely different noise."""
     assert spec_train.S.shape == spec_test.S.shape == (10_000,)
     assert spec_train.targets.shape == (4, 10_000)
     assert np.array_equal(spec_train.targets, spec_test.targets)

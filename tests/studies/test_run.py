@@ -66,7 +66,7 @@ def test_checkpoint_round_trip_reproduces_metrics(quick_run):
 
 
 def test_evaluate_on_a_file_written_by_another_program(quick_run, tmp_path):
-    """A SPEC-format NPZ made with plain numpy (float32, no meta) is evaluated like our own."""
+    """An exchange-format NPZ made with plain numpy (float32, no meta) is evaluated like our own."""
     fs, n = 1000.0, 1000
     t = np.arange(n) / fs
     freqs = np.array([1.0, 3.0, 5.0, 7.0])
@@ -150,7 +150,7 @@ def test_a_run_keeps_going_without_a_diverged_candidate(tmp_path, monkeypatch):
 def test_overwrite_removes_the_old_results_first(tmp_path):
     """--overwrite clears what an earlier run wrote (so a new run stopped early cannot leave the old
     results beside its own config), and nothing else."""
-    from freqextract.studies.run import RESULT_FILES, prepare_run_dir
+    from freqextract.studies.run import RESULT_FILES, prepare_run_dir, writing
 
     d = tmp_path / "r"
     for name in (*RESULT_FILES, "checkpoints/resume-0.pt", "checkpoints/resume-7.pt", "notes.txt",
@@ -160,9 +160,18 @@ def test_overwrite_removes_the_old_results_first(tmp_path):
     with pytest.raises(UserError, match="already holds results"):
         prepare_run_dir(d, load("quick"), overwrite=False)
     assert (d / "metrics.json").exists()
-    prepare_run_dir(d, load("quick"), overwrite=True)
+    with writing(prepare_run_dir(d, load("quick"), overwrite=True), overwrite=True, what="test"):
+        assert (d / "metrics.json").exists() is False and (d / ".freqextract.lock").is_file()
     assert sorted(str(p.relative_to(d)) for p in d.rglob("*") if p.is_file()) == [
         "checkpoints/mine.pt", "notes.txt"]
+
+
+def test_a_refused_run_creates_no_directory(tmp_path):
+    """The "already holds results" check, and every other refusal, comes before the directory exists."""
+    from freqextract.studies.run import prepare_run_dir
+
+    d = tmp_path / "new" / "r"
+    assert prepare_run_dir(d, load("quick"), overwrite=False) == d and not (tmp_path / "new").exists()
 
 
 # ---------------------------------------------------------------------------------------------- offsets
@@ -191,7 +200,7 @@ def test_offsets_recipe_end_to_end_small(tmp_path):
 @pytest.mark.slow
 def test_offsets_recipe_meets_its_goal(tmp_path):
     """The whole offsets recipe (about 15 minutes on 2 cores): over test seeds 2..11 the LSTM is within
-    1.5x the causal RLS and below a quarter of the causal band-pass (SPEC.md section 3)."""
+    1.5x the causal RLS and below a quarter of the causal band-pass (docs/scenarios.md)."""
     from freqextract.evaluation.baselines import bandpass_causal, rls_causal
     from freqextract.evaluation.metrics import mse
     from freqextract.signals.scenarios import generate

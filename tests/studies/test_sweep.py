@@ -93,7 +93,7 @@ def test_more_trials_tops_up_and_a_changed_config_is_refused(two_workers, tmp_pa
     engine.create(base, sweep, copy)
     counts = engine.work(str(copy), echo=lambda s: None)
     trials = trials_of(copy)
-    assert counts == {"complete": 1, "pruned": 0, "fail": 0}
+    assert counts == {"complete": 1, "pruned": 0, "fail": 0, "taken over": 0}
     assert sorted(t.number for t in trials) == [0, 1, 2, 3, 4]
     assert all(t.state == State.COMPLETE for t in trials)
 

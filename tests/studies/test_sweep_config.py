@@ -81,6 +81,8 @@ BAD_SPACE = [
     ({**space(train__lr=LR), "pruner": "hyperband"}, "sweep.pruner: must be one of"),
     ({**space(train__lr=LR), "direction": "maximize", "metric": "test.r2"}, "sweep.pruner: pruning compares"),
     ({**space(train__lr=LR), "pruner": "threshold", "prune_threshold": 0.0}, "sweep.prune_threshold: must"),
+    ({**space(train__lr=LR), "heartbeat_interval": 0}, "sweep.heartbeat_interval: must be >= 1"),
+    ({**space(train__lr=LR), "heartbeat_interval": 30, "grace_period": 30}, "sweep.grace_period: must be more"),
     ({**space(train__lr=LR), "seed": -1}, "sweep.seed: must be >= 0"),
     ({**space(train__lr=LR), "name": " "}, "sweep.name: must not be empty"),
     ({**space(train__lr=LR), "sampler": "grid"}, 'sweep.space."train.lr".step: the grid sampler needs'),

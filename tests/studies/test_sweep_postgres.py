@@ -20,7 +20,7 @@ from pathlib import Path
 
 import optuna
 import pytest
-from conftest import MODULE, cli_env
+from conftest import MODULE, assert_each_trial_completed_once, cli_env, kill_a_worker_mid_trial_then_finish
 
 from freqextract.studies import storage
 from freqextract.studies.sweep_summary import write_sweep_report
@@ -128,3 +128,10 @@ def test_two_workers_on_postgres_record_each_trial_once(postgres_url, tiny_sweep
     assert storage.resolve_storage(out) == postgres_url
     path, headline = write_sweep_report(out)
     assert f"best trial {study.best_trial.number}" in headline and path.is_file()
+
+
+def test_a_killed_worker_s_trial_is_retried_once_on_postgres(postgres_url, tiny_sweep, tmp_path):
+    """SIGKILL a worker mid-trial; another worker fails the trial once its heartbeat is older than the grace
+    period (Optuna's RDB heartbeat), runs its retry, and every trial completes exactly once."""
+    trials = kill_a_worker_mid_trial_then_finish(tiny_sweep, tmp_path / "sweep", postgres_url, "pg-killed")
+    assert_each_trial_completed_once(trials)

@@ -1,4 +1,4 @@
-"""Classical references on the same data as the LSTM (SPEC.md section 3).
+"""Classical references on the same data as the LSTM (docs/scenarios.md).
 
 Every baseline takes a :class:`~freqextract.signals.MixedSignal` and returns outputs (K, N), one row per
 frequency, in the same shape as the LSTM's predictions, so ``metrics.mse(outputs, sig.targets)`` scores
@@ -59,7 +59,7 @@ from scipy import signal as sps
 from ..errors import UserError
 from ..signals.scenarios import MixedSignal
 
-# Defaults (SPEC.md section 3): causal band-pass order 2, +-0.8 Hz around f; RLS memory 1/(1-lambda) = 1000
+# Defaults (docs/scenarios.md): causal band-pass order 2, +-0.8 Hz around f; RLS memory 1/(1-lambda) = 1000
 # samples, one period of the slowest spec frequency at 1 kHz.
 DEFAULTS = {
     "order": 2, "bandwidth": 0.8, "centre": "arithmetic",
@@ -112,7 +112,7 @@ def band_edges(f: float, bandwidth: float, centre: str = "arithmetic",
 
     A digital Butterworth band-pass has zero phase where tan(pi f / fs)^2 = tan(pi lo / fs) tan(pi hi / fs)
     (the geometric mean of the edges after the bilinear transform's warping), so 'geometric' puts these
-    edges around f: a steady sine at f passes with no phase lag. 'arithmetic' (the SPEC's reference,
+    edges around f: a steady sine at f passes with no phase lag. 'arithmetic' (the assignment's reference,
     +-0.8 Hz) lags it, most at low f (0.59 rad at 1 Hz with order 2).
     """
     if centre != "geometric":

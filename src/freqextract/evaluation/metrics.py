@@ -14,7 +14,7 @@ an "all rows" number weighs every row of the table once.
                          the known frequency; the phase difference over time and its slope (frequency error)
     multi_seed           test MSE on noise seeds test_seed .. test_seed+9, mean and t-based 95% CI
 
-Ablations (SPEC.md section 2): under the spec S carries no information about the targets, so a model
+Ablations (docs/method.md): under the spec S carries no information about the targets, so a model
 that wins must be a clock started at the reset. Re-running it with S shuffled in time (same values,
 order destroyed) or S set to zero shows how much of its output depends on S.
 

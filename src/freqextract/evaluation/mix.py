@@ -1,4 +1,4 @@
-"""Evaluating a frequency-conditioned extractor on ``mix`` data (SPEC.md section 5).
+"""Evaluating a frequency-conditioned extractor on ``mix`` data (docs/extractor.md).
 
 A request asks one sequence for one frequency f (Hz). Its target is the component at f, or 0 when f is not
 in the mixture (an *absent* request, at least ``eval.absent_separation`` Hz from every component).
@@ -162,7 +162,7 @@ def held_out_signals(cfg: RunConfig) -> list[MixedSignal]:
 
 def evaluate_mix(model, cfg: RunConfig, signals: list[MixedSignal] | None = None,
                  tuned: dict | None = None) -> dict:
-    """The SPEC section 5 metrics of the model and the tuned references on the held-out sequences."""
+    """The metrics (docs/extractor.md) of the model and the tuned references on the held-out sequences."""
     signals = signals if signals is not None else held_out_signals(cfg)
     sep = cfg.eval.absent_separation
     tuned = tuned if tuned is not None else tune_references(tuning_signals(cfg), sep)

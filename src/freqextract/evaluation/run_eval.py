@@ -3,7 +3,7 @@
 :func:`evaluate_all` is what a run directory's ``metrics.json`` holds (train and test metrics, the
 generalization gap, the input mixture and baselines for reference, error over time, phase drift, the
 multi-seed test and the S ablations); :func:`summary` is its plain-text table; :func:`evaluate_checkpoint`
-measures a saved model on any SPEC-format file (``freqextract evaluate``).
+measures a saved model on any exchange-format file (``freqextract evaluate``).
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ def summary(metrics: dict) -> str:
 
 def evaluate_checkpoint(ckpt_path: str | Path, data_path: str | Path, device: str = "cpu",
                         with_ablations: bool = True) -> dict:
-    """Metrics of a saved model on any SPEC-format file; the file's frequencies must match the model's."""
+    """Metrics of a saved model on any exchange-format file; the file's frequencies must match the model's."""
     dev = select_device(device)
     model, cfg, ckpt = checkpoint.load_model(ckpt_path, dev)
     configure_threads(cfg.train.threads)

@@ -123,7 +123,7 @@ class SequenceLSTM(StatefulLSTM):
 
 
 class ConditionedLSTM(StatefulLSTM):
-    """An extractor told the frequency to extract as a number (SPEC.md section 5).
+    """An extractor told the frequency to extract as a number (docs/extractor.md).
 
     Its streams are requests (:func:`freqextract.signals.data.request_streams`): x (B, T, n) with x[..., 0]
     = S and x[..., 1] = nu / nu_max, the requested frequency in cycles per sample scaled so the top of the

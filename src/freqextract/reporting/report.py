@@ -17,6 +17,7 @@ import numpy as np
 from ..atomic import write_text
 from ..errors import UserError
 from ..evaluation.metrics import error_vs_time, phase_track
+from ..locks import run_lock
 from ..signals.data import load_npz
 from . import plots
 from .html import CSS, esc, img, num, table
@@ -350,20 +351,23 @@ reset at t = 0, and outputs the selected pure sine. MSE is over every row of the
 def write_report(run_dir: str | Path) -> Path:
     """Redraw the figures and write ``run_dir/report.html``; returns its path."""
     run_dir = Path(run_dir)
-    mpath = run_dir / "metrics.json"
-    if mpath.is_file():
-        try:
-            head = json.loads(mpath.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            head = None
-        if isinstance(head, dict) and head.get("kind") == "conditioned" and head.get("status") == "ok":
-            from .mix_report import write_mix_report
+    if not run_dir.is_dir():
+        _load_run(run_dir)  # its one-line error; no lock file is made where there is no run
+    with run_lock(run_dir, "freqextract report"):
+        mpath = run_dir / "metrics.json"
+        if mpath.is_file():
+            try:
+                head = json.loads(mpath.read_text(encoding="utf-8"))
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                head = None
+            if isinstance(head, dict) and head.get("kind") == "conditioned" and head.get("status") == "ok":
+                from .mix_report import write_mix_report
 
-            return write_mix_report(run_dir, head)
-    metrics, test, out = _load_run(run_dir)
-    figures = make_figures(run_dir, metrics, test, out)
-    cpath = run_dir / "config.toml"
-    config = cpath.read_text(encoding="utf-8", errors="replace") if cpath.exists() else "(no config.toml)"
-    path = run_dir / "report.html"
-    write_text(path, render(run_dir, metrics, figures, config))
+                return write_mix_report(run_dir, head)
+        metrics, test, out = _load_run(run_dir)
+        figures = make_figures(run_dir, metrics, test, out)
+        cpath = run_dir / "config.toml"
+        config = cpath.read_text(encoding="utf-8", errors="replace") if cpath.exists() else "(no config.toml)"
+        path = run_dir / "report.html"
+        write_text(path, render(run_dir, metrics, figures, config))
     return path

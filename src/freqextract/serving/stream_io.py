@@ -2,7 +2,7 @@
 
 Input (by name):
 
-    FILE.npz   a SPEC-format dataset (``signals.data.load_npz``): its S, and its t for the output; its fs must be
+    FILE.npz   an exchange-format dataset (``signals.data.load_npz``): its S, and its t for the output; its fs must be
                the extractor's (a conditioned model converts: see :func:`input_fs`)
     FILE       anything else is CSV text: one sample of S per line, at the model's fs. An optional header
                is a first line that is not a number (e.g. ``S``); it must be one column like the rest.

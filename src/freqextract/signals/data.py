@@ -2,7 +2,7 @@
 
 One :class:`~freqextract.signals.MixedSignal` (N samples, K frequencies) has three views:
 
-    NPZ (SPEC.md section 4)   t (N,), S (N,), targets (K, N), frequencies (K,), fs, meta (JSON string)
+    NPZ (docs/cli.md)         t (N,), S (N,), targets (K, N), frequencies (K,), fs, meta (JSON string)
 
     table (K*N rows)          frequency-major, one block of N rows per frequency:
                               row k*N + n = [t_n, S_n, C_1..C_K (one-hot k), target_k(t_n)]
@@ -142,7 +142,7 @@ def save_npz(sig: MixedSignal, path: str | Path) -> None:
 
 
 def load_npz(path: str | Path) -> MixedSignal:
-    """Load and check a SPEC-format NPZ (any writer); every problem names the file and the array."""
+    """Load and check an exchange-format NPZ (any writer); every problem names the file and the array."""
     path = Path(path)
     if not path.exists():
         raise UserError(f"{path}: file not found")

@@ -1,4 +1,4 @@
-"""The ``mix`` scenario (SPEC.md section 5): a mixture of 1..6 components at frequencies drawn from a band,
+"""The ``mix`` scenario (docs/extractor.md): a mixture of 1..6 components at frequencies drawn from a band,
 and requests for frequencies that are, or are not, in it.
 
 For sequence r with K_r components (frequency f_i, level a_i, phase theta_i, constant in the sequence):

@@ -1,4 +1,4 @@
-"""Noisy mixed signals for the scenarios (SPEC.md sections 1 and 3), vectorised numpy.
+"""Noisy mixed signals for the scenarios (docs/method.md and docs/scenarios.md), vectorised numpy.
 
 For K frequencies f_i and n = 0..N-1, t = n / fs:
 
@@ -113,7 +113,7 @@ def generate(cfg: SignalConfig, seed: int) -> MixedSignal:
 
 def _generate_mix(cfg: SignalConfig, seed: int) -> MixedSignal:
     """One ``mix`` sequence (see :mod:`.mix`): its true frequencies, their components as the targets, and
-    in ``meta`` the levels, phases and noise settings (SPEC.md section 5)."""
+    in ``meta`` the levels, phases and noise settings (docs/extractor.md)."""
     from .mix import draw_mix
 
     S, mix, comps = draw_mix(cfg, np.random.default_rng(seed), 1)

@@ -2,7 +2,7 @@
 
     RUN_DIR/
       config.toml            the effective config (defaults + file + --set)
-      data/train.npz         signal.train_seed, SPEC NPZ format
+      data/train.npz         signal.train_seed, NPZ exchange format
       data/test.npz          signal.test_seed
       checkpoints/final.pt   the trained model (checkpoint dict)
       checkpoints/resume-<seed>.pt   each candidate's training state, for --resume (training/resume.py)
@@ -17,10 +17,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import resource
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,7 @@ from ..config import RunConfig, dumps, load
 from ..errors import Diverged, UserError
 from ..evaluation.metrics import evaluate_signal, write_rows_csv
 from ..evaluation.run_eval import evaluate_all, summary, time_to_target
+from ..locks import check_free, run_lock
 from ..models import checkpoint
 from ..runtime import configure_threads, select_device
 from ..signals.data import save_npz
@@ -48,23 +50,38 @@ def default_run_dir(cfg: RunConfig) -> Path:
 
 
 def prepare_run_dir(out_dir: str | Path | None, cfg: RunConfig, overwrite: bool) -> Path:
-    """Create the run directory; refuse one that already holds results unless ``overwrite``."""
+    """Check that the run directory may be written: it is not a file, and it holds no results unless
+    ``overwrite``. Creates nothing: a refused run leaves no directory behind."""
     run_dir = Path(out_dir) if out_dir else default_run_dir(cfg)
     if run_dir.exists() and not run_dir.is_dir():
         raise UserError(f"{run_dir}: exists and is not a directory")
+    check_free(run_dir)  # a run in progress is named as such, not as "results"
+    _refuse_results(run_dir, overwrite)
+    return run_dir
+
+
+def _refuse_results(run_dir: Path, overwrite: bool) -> list[str]:
     held = [n for n in ("metrics.json", "checkpoints", "report.html") if (run_dir / n).exists()]
     if held and not overwrite:
         raise UserError(f"{run_dir}: already holds results ({', '.join(held)}); use --overwrite or another "
                         f"--out (or --resume {run_dir} to go on with an interrupted run)")
-    if held:
-        for path in [*(run_dir / n for n in RESULT_FILES), *(run_dir / "checkpoints").glob("resume-*.pt")]:
-            if path.is_file():
-                path.unlink()
+    return held
+
+
+@contextlib.contextmanager
+def writing(run_dir: Path, overwrite: bool, what: str) -> Iterator[Path]:
+    """Create the run directory and hold its lock for the ``with`` block; under the lock, check again for
+    results (a writer that finished meanwhile) and, with ``overwrite``, remove the old ones."""
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise UserError(f"{run_dir}: cannot create run directory ({e.strerror})") from None
-    return run_dir
+    with run_lock(run_dir, what):
+        if _refuse_results(run_dir, overwrite):
+            for path in [*(run_dir / n for n in RESULT_FILES), *(run_dir / "checkpoints").glob("resume-*.pt")]:
+                if path.is_file():
+                    path.unlink()
+        yield run_dir
 
 
 def resumable(run_dir: str | Path, evaluate: bool = True) -> RunConfig:
@@ -109,8 +126,9 @@ def run(cfg: RunConfig, out_dir: str | Path | None = None, overwrite: bool = Fal
     """
     device = select_device(cfg.train.device)
     run_dir = prepare_run_dir(out_dir, cfg, overwrite)
-    write_text(run_dir / "config.toml", dumps(cfg))
-    return _complete(cfg, run_dir, device, progress, echo, evaluate, on_log)
+    with writing(run_dir, overwrite, "freqextract run" if evaluate else "freqextract train"):
+        write_text(run_dir / "config.toml", dumps(cfg))
+        return _complete(cfg, run_dir, device, progress, echo, evaluate, on_log)
 
 
 def resume_run(run_dir: str | Path, progress: bool = True, echo: Callable[[str], None] = lambda s: None,
@@ -120,11 +138,14 @@ def resume_run(run_dir: str | Path, progress: bool = True, echo: Callable[[str],
     Every candidate continues from its last checkpoint and a finished one is not trained again; on a CPU
     the results are bit-identical to those of a run that was never stopped.
     """
-    cfg = resumable(run_dir, evaluate)
-    device = select_device(cfg.train.device)
-    remove_leftovers(run_dir)  # temporary files of writes that the interruption cut short
-    echo(f"resuming {run_dir} from its checkpoints")
-    return _complete(cfg, Path(run_dir), device, progress, echo, evaluate)
+    check_free(run_dir)
+    cfg = resumable(run_dir, evaluate)  # before the lock: a directory that is no run gets no lock file
+    with run_lock(run_dir, "freqextract run --resume" if evaluate else "freqextract train --resume"):
+        cfg = resumable(run_dir, evaluate)  # again: a writer may have finished it meanwhile
+        device = select_device(cfg.train.device)
+        remove_leftovers(run_dir)  # temporary files of writes that the interruption cut short
+        echo(f"resuming {run_dir} from its checkpoints")
+        return _complete(cfg, Path(run_dir), device, progress, echo, evaluate)
 
 
 def _complete(cfg: RunConfig, run_dir: Path, device, progress: bool, echo: Callable[[str], None],
@@ -191,7 +212,7 @@ def _complete(cfg: RunConfig, run_dir: Path, device, progress: bool, echo: Calla
 
 def _complete_mix(cfg: RunConfig, run_dir: Path, result, candidates: list[dict], train_wall: float, device,
                   echo: Callable[[str], None]) -> Path:
-    """The results of a frequency-conditioned model (scenario mix): SPEC section 5 metrics on held-out
+    """The results of a frequency-conditioned model (scenario mix): the NMSE and absent power on held-out
     mixtures against references tuned on training mixtures, the band sweep, the mix report."""
     from ..evaluation.mix import evaluate_mix_run
     from ..evaluation.mix import summary as mix_summary

@@ -11,6 +11,7 @@ join it with ``freqextract sweep worker --storage URL --study NAME``: the study 
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,8 +84,12 @@ def _with_driver(url: str) -> str:
     return url
 
 
-def open_storage(spec: str, create: bool = False):
-    """The Optuna storage a spec names (see :func:`resolve_storage`); one-line errors."""
+def open_storage(spec: str, create: bool = False, heartbeat: tuple[int, int] | None = None):
+    """The Optuna storage a spec names (see :func:`resolve_storage`); one-line errors.
+
+    ``heartbeat``: (interval, grace period) in seconds, for a storage that workers run trials from: running
+    trials whose heartbeat stopped are failed and retried (:mod:`.heartbeat`).
+    """
     optuna = _optuna()
     if not is_url(spec):
         path = Path(spec)
@@ -95,19 +100,41 @@ def open_storage(spec: str, create: bool = False):
         from optuna.storages.journal import JournalFileBackend, JournalStorage
 
         path.parent.mkdir(parents=True, exist_ok=True)
+        if heartbeat:
+            from .heartbeat import journal_storage
+
+            return journal_storage(str(path), *heartbeat)
         return JournalStorage(JournalFileBackend(str(path)))
     if spec.startswith("sqlite"):
         kwargs = {"connect_args": {"timeout": 60}}
     else:
         kwargs = {"pool_pre_ping": True}
     try:
-        return optuna.storages.RDBStorage(_with_driver(spec), engine_kwargs=kwargs)
+        with warnings.catch_warnings():  # Optuna calls its heartbeat arguments experimental on every use
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.RDBStorage(_with_driver(spec), engine_kwargs=kwargs, **_rdb_heartbeat(heartbeat))
     except ImportError:
         raise UserError(f"--storage {masked(spec)}: the database driver is not installed (PostgreSQL: "
                         "pip install 'freqextract[sweep]')") from None
     except Exception as e:  # sqlalchemy: bad URL, server down, authentication
         reason = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
         raise UserError(f"--storage {masked(spec)}: cannot open the study database ({reason})") from None
+
+
+def _rdb_heartbeat(heartbeat: tuple[int, int] | None) -> dict:
+    """RDBStorage's own heartbeat arguments (the callback's name changed in Optuna 4.9)."""
+    if not heartbeat:
+        return {}
+    import inspect
+
+    import optuna
+
+    from .heartbeat import retry_callback
+
+    known = inspect.signature(optuna.storages.RDBStorage).parameters
+    callback = "heartbeat_stale_trial_callback" if "heartbeat_stale_trial_callback" in known else \
+        "failed_trial_callback"
+    return {"heartbeat_interval": heartbeat[0], "grace_period": heartbeat[1], callback: retry_callback()}
 
 
 def study_name(storage, name: str | None) -> str:
@@ -149,4 +176,6 @@ def load(storage_spec: str, name: str | None = None) -> Study:
     if text is None:
         raise UserError(f"--study {name}: not a freqextract sweep (no sweep config in the study)")
     base, sweep = loads(text, f"the sweep config of study {name}")
+    # opened again, now that the study's config says how often its workers beat and when a trial is stale
+    storage = open_storage(spec, heartbeat=(sweep.heartbeat_interval, sweep.grace_period))
     return Study(spec, name, base, sweep, Path(study.user_attrs.get(ATTR_DIR, ".")), storage)

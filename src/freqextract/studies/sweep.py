@@ -238,6 +238,8 @@ def run_trial(st: Study, study, trial, out_root: Path, progress: bool = False,
         trial.set_user_attr("pruned_reason", str(e))
         study.tell(trial, state=optuna.trial.TrialState.PRUNED)
         state, note = "pruned", str(e)
+    except optuna.exceptions.UpdateFinishedTrialError:
+        raise  # another worker took the trial over (its heartbeat had stopped): see work()
     except KeyboardInterrupt:
         study.tell(trial, state=optuna.trial.TrialState.FAIL)
         raise
@@ -257,14 +259,33 @@ def work(storage_spec: str, name: str | None = None, out_dir: str | Path | None 
 
     Run directories go to ``out_dir``/trials/<n> (default: the sweep directory the study was created
     with). Returns how many trials ended in each state.
+
+    A worker stays until no trial of the study is running either: a running trial whose heartbeat stops
+    (its worker died) is failed after ``sweep.grace_period`` and its retry is taken like any waiting trial.
     """
+    optuna = _optuna()
+    from . import heartbeat  # imports Optuna: after _optuna() has said which extra brings it
+
     st = load(storage_spec, name)
     out_root = Path(out_dir) if out_dir else st.sweep_dir
-    counts = {"complete": 0, "pruned": 0, "fail": 0}
-    while (claimed := claim(st)) is not None:
-        study, trial = claimed
-        counts[run_trial(st, study, trial, out_root, progress, echo)] += 1
-    return counts
+    counts = {"complete": 0, "pruned": 0, "fail": 0, "taken over": 0}
+    study = optuna.load_study(study_name=st.name, storage=st.storage)
+    while True:
+        heartbeat.reap(study)
+        claimed = claim(st)
+        if claimed is None:
+            if not heartbeat.running(st.storage, st.storage.get_study_id_from_name(st.name)):
+                return counts
+            time.sleep(st.sweep.heartbeat_interval)  # wait: a running trial may turn out stale
+            continue
+        trial_study, trial = claimed
+        try:
+            with heartbeat.beating(st.storage, trial._trial_id):
+                counts[run_trial(st, trial_study, trial, out_root, progress, echo)] += 1
+        except optuna.exceptions.UpdateFinishedTrialError:
+            echo(f"trial {trial.number}: failed by another worker meanwhile (no heartbeat for "
+                 f"sweep.grace_period = {st.sweep.grace_period} s); its retry counts instead")
+            counts["taken over"] += 1
 
 
 def worker_command(storage_spec: str, name: str, out_dir: str | Path | None = None) -> list[str]:

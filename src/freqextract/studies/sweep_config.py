@@ -15,6 +15,9 @@ starts from) plus a ``[sweep]`` table::
     prune_startup_trials = 4      # median: trials that finish before any is pruned
     prune_warmup_steps = 3000     # no pruning before this training step (default: base train.warmup_steps)
     prune_threshold = 0.45        # threshold: prune once the validation MSE is above this
+    heartbeat_interval = 60       # seconds between the heartbeats of a running trial
+    grace_period = 180            # a running trial whose heartbeat is older than this (seconds) is failed
+                                  # (its worker died) and run again by another worker
 
     [sweep.space."train.lr"]      # a key of the run config, section.key
     type = "float"                # float, int or categorical
@@ -126,6 +129,8 @@ class SweepConfig:
     prune_startup_trials: int = 4
     prune_warmup_steps: int = 0
     prune_threshold: float = 0.45
+    heartbeat_interval: int = 60
+    grace_period: int = 180
 
     @property
     def is_seed_study(self) -> bool:
@@ -264,6 +269,11 @@ def parse_sweep(table, base: RunConfig) -> SweepConfig:
                      ("prune_warmup_steps", 0)):
         if getattr(sweep, key) < low:
             raise UserError(f"sweep.{key}: must be >= {low}, got {getattr(sweep, key)}")
+    if sweep.heartbeat_interval < 1:
+        raise UserError(f"sweep.heartbeat_interval: must be >= 1 (seconds), got {sweep.heartbeat_interval}")
+    if sweep.grace_period <= sweep.heartbeat_interval:
+        raise UserError(f"sweep.grace_period: must be more than sweep.heartbeat_interval "
+                        f"({sweep.heartbeat_interval} s; a few intervals), got {sweep.grace_period}")
     if sweep.pruner != "none" and sweep.direction == "maximize":
         raise UserError('sweep.pruner: pruning compares validation MSEs (lower is better); use '
                         'pruner = "none" with direction = "maximize"')
