@@ -38,8 +38,11 @@ def one_line(message: str) -> str:
 
 
 def _add_config_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", metavar="FILE",
-                   help="TOML config (a path, or a bundled name: spec, quick)")
+    from .config import bundled_configs
+
+    p.add_argument("--config", metavar="FILE|NAME",
+                   help=f"TOML config: a path, or a bundled name ({', '.join(bundled_configs())}; default: "
+                        "the embedded spec)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="override one config value, e.g. --set train.seed=3 (repeatable)")
 
@@ -123,11 +126,20 @@ def cmd_train(args) -> int:
     return 0
 
 
+def _note(line: str) -> None:
+    """What the model is, or a warning about the data: one line on standard error."""
+    print(f"freqextract: {one_line(line)}", file=sys.stderr)
+
+
 def cmd_evaluate(args) -> int:
     from .evaluation.run_eval import evaluate_checkpoint
+    from .models.card import describe
 
     metrics = evaluate_checkpoint(args.checkpoint, args.data, device=args.device or "cpu",
                                   with_ablations=not args.no_ablations)
+    _note(describe(metrics["model_card"]))
+    for warning in metrics["warnings"]:
+        _note(warning)
     if args.json:
         print(json.dumps(metrics, indent=2))
     else:
@@ -171,6 +183,7 @@ def cmd_export(args) -> int:
     from .serving.onnx import export_onnx, sidecar_path
 
     meta = export_onnx(args.checkpoint, args.out)
+    _note(meta["model_note"])
     print(f"wrote {args.out} and {sidecar_path(args.out)}: one step, x (streams, {meta['n_inputs']}), "
           f"h and c ({meta['num_layers']}, streams, {meta['hidden_size']}); frequencies "
           f"{', '.join(f'{f:g}' for f in meta['frequencies'])} Hz at fs {meta['fs']:g} Hz")
@@ -183,7 +196,7 @@ def cmd_stream(args) -> int:
 
     check_out(args.out)  # before a model is loaded or standard input is read
     extractor = open_extractor(checkpoint=args.checkpoint, onnx=args.onnx, frequencies=args.freq)
-    n = stream(extractor, args.input, args.out)
+    n = stream(extractor, args.input, args.out, notes=_note)
     if args.out:
         print(f"wrote {args.out}: {n} samples x {extractor.n_streams} frequencies", file=sys.stderr)
     return 0

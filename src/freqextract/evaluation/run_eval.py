@@ -17,6 +17,7 @@ from .. import __version__
 from ..config import TEST_SEEDS, RunConfig
 from ..errors import UserError
 from ..models import checkpoint
+from ..models.card import card_of, make_card, scenario_warning
 from ..runtime import configure_threads, select_device
 from ..signals.data import load_signal
 from .metrics import (
@@ -43,14 +44,24 @@ def time_to_target(history: list[dict], overall: float = 0.005, each: float = 0.
     return since
 
 
+def model_card(model, cfg: RunConfig, test_sig, device) -> tuple[dict, dict]:
+    """(card, ablation): what the model is (``models.card``), from its own S ablation on ``test_sig``."""
+    configure_threads(cfg.train.threads)
+    ablation = ablations(model, test_sig, cfg.eval.shuffle_seed, device)
+    test_mse = mse(predict(model, test_sig, device), test_sig.targets)["mse"]
+    return make_card(cfg.signal.scenario, test_mse, ablation), ablation
+
+
 def evaluate_all(model, cfg: RunConfig, train_sig, test_sig, device,
-                 baselines: dict[str, np.ndarray] | None = None, seeds=None) -> tuple[dict, dict]:
+                 baselines: dict[str, np.ndarray] | None = None, seeds=None,
+                 ablation: dict | None = None) -> tuple[dict, dict]:
     """metrics.json content and the (K, N) outputs on train and test.
 
     ``baselines``: optional extra estimators on the test signal, ``{name: outputs (K, N)}`` (e.g. from
     ``freqextract.evaluation.baselines.run_all(test_sig)``); each gets the same metrics as the model, and the model's
     improvement over each is reported. ``seeds``: the noise seeds of the multi-seed evaluation (default:
-    ten seeds from ``signal.test_seed``, i.e. 2..11).
+    ten seeds from ``signal.test_seed``, i.e. 2..11). ``ablation``: the S ablation on ``test_sig`` when it
+    was measured already (:func:`model_card`).
     """
     configure_threads(cfg.train.threads)  # as in training; a parent of training workers has not set it yet
     train_m, train_out = evaluate_signal(model, train_sig, device)
@@ -86,7 +97,7 @@ def evaluate_all(model, cfg: RunConfig, train_sig, test_sig, device,
     metrics["multi_seed"] = multi_seed(model, cfg.signal, seeds, device)
     metrics["multi_seed"]["seconds"] = time.perf_counter() - t0
     if cfg.eval.ablations:
-        metrics["ablation"] = ablations(model, test_sig, cfg.eval.shuffle_seed, device)
+        metrics["ablation"] = ablation or ablations(model, test_sig, cfg.eval.shuffle_seed, device)
     return metrics, {"train": train_out, "test": test_out}
 
 
@@ -128,8 +139,12 @@ def summary(metrics: dict) -> str:
 
 def evaluate_checkpoint(ckpt_path: str | Path, data_path: str | Path, device: str = "cpu",
                         with_ablations: bool = True) -> dict:
-    """Metrics of a saved model on any SPEC-format file; the file's frequencies must match the model's."""
-    dev = select_device(device)
+    """Metrics of a saved model on any SPEC-format file; the file's frequencies must match the model's.
+
+    The metrics hold the model's card (``model_card``: what it is, ``models.card``) and ``warnings``: the
+    data's scenario, when it is not the model's.
+    """
+    dev = select_device(device, option="--device")
     model, cfg, ckpt = checkpoint.load_model(ckpt_path, dev)
     configure_threads(cfg.train.threads)
     sig = load_signal(data_path)
@@ -140,8 +155,12 @@ def evaluate_checkpoint(ckpt_path: str | Path, data_path: str | Path, device: st
     if not np.isclose(sig.fs, cfg.signal.fs):
         raise UserError(f"{data_path}: fs {sig.fs:g} Hz does not match the model's {cfg.signal.fs:g} Hz")
     out = predict(model, sig, dev)
+    card = card_of(ckpt, cfg.signal.scenario)
+    warning = scenario_warning(card, sig.meta.get("scenario"), str(data_path))
     metrics = {"data": str(data_path), "checkpoint": str(ckpt_path), "frequencies": sig.frequencies.tolist(),
-               "n_samples": sig.n_samples, **mse(out, sig.targets), "freqextract": __version__}
+               "n_samples": sig.n_samples, **mse(out, sig.targets), "freqextract": __version__,
+               "data_scenario": sig.meta.get("scenario"), "model_card": card,
+               "warnings": [warning] if warning else []}
     if with_ablations:
         metrics["ablation"] = ablations(model, sig, cfg.eval.shuffle_seed, dev)
     return metrics

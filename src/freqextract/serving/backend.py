@@ -29,6 +29,7 @@ class ModelInfo:
     num_layers: int
     source: str  # the checkpoint or ONNX file
     config: dict = field(default_factory=dict, compare=False)  # the run config, nested dicts
+    card: dict = field(default_factory=dict, compare=False)  # what the model is (models.card)
 
     @property
     def n_inputs(self) -> int:
@@ -66,6 +67,7 @@ def load_streaming_model(path: str | Path) -> tuple[StatefulLSTM, ModelInfo, dic
     """
     from ..config import to_dict
     from ..models import checkpoint
+    from ..models.card import card_of
     from ..models.lstm import SequenceLSTM, StatefulLSTM
 
     model, cfg, ckpt = checkpoint.load_model(path)
@@ -79,5 +81,5 @@ def load_streaming_model(path: str | Path) -> tuple[StatefulLSTM, ModelInfo, dic
         model = plain.eval()
     info = ModelInfo(frequencies=tuple(float(f) for f in cfg.signal.frequencies), fs=float(cfg.signal.fs),
                      hidden_size=model.hidden_size, num_layers=model.num_layers, source=str(path),
-                     config=to_dict(cfg))
+                     config=to_dict(cfg), card=card_of(ckpt, cfg.signal.scenario))
     return model, info, ckpt

@@ -29,7 +29,7 @@ from ..atomic import atomic_path, remove_leftovers, write_json, write_text
 from ..config import RunConfig, dumps, load
 from ..errors import Diverged, UserError
 from ..evaluation.metrics import evaluate_signal, write_rows_csv
-from ..evaluation.run_eval import evaluate_all, summary, time_to_target
+from ..evaluation.run_eval import evaluate_all, model_card, summary, time_to_target
 from ..models import checkpoint
 from ..runtime import select_device
 from ..signals.data import save_npz
@@ -146,10 +146,12 @@ def _complete(cfg: RunConfig, run_dir: Path, device, progress: bool, echo: Calla
         raise
     train_wall = time.perf_counter() - t0
     write_json(run_dir / "history.json", result.history)
+    card, ablation = model_card(result.model, cfg, test_sig, device)  # what the model is, kept with it
     # final.pt last: it marks the training as finished (see resumable)
     checkpoint.save(run_dir / "checkpoints" / "final.pt", result.model, cfg, result.steps, result.optimizer,
                     extra={"train_seconds": train_wall,
-                           "kept_candidate_seed": next(c["seed"] for c in candidates if c["kept"])})
+                           "kept_candidate_seed": next(c["seed"] for c in candidates if c["kept"]),
+                           "card": card})
     echo(f"trained in {train_wall:.1f} s (kept candidate: {result.steps} steps)")
     if not evaluate:
         return run_dir
@@ -162,8 +164,9 @@ def _complete(cfg: RunConfig, run_dir: Path, device, progress: bool, echo: Calla
         from ..evaluation.baselines import run_all
 
         baselines = run_all(test_sig)
-    metrics, outputs = evaluate_all(model, cfg, train_sig, test_sig, device, baselines=baselines)
-    metrics = {"status": "ok", **metrics}
+    metrics, outputs = evaluate_all(model, cfg, train_sig, test_sig, device, baselines=baselines,
+                                    ablation=ablation)
+    metrics = {"status": "ok", **metrics, "model_card": card}
     # seconds: this invocation's training wall time (after a resume: since the resume; each candidate's own
     # seconds count from its start)
     metrics["training"] = {"steps": result.steps, "seconds": train_wall, "device": str(device),
