@@ -21,6 +21,10 @@ Extract pure frequency components from a noisy mixed signal with a stateful LSTM
 The default everywhere is the exact assignment ('spec'): four sines at 1/3/5/7 Hz, per-sample amplitude and
 phase noise, a one-hot selector, one sample per step with the LSTM state carried, train on noise seed 1,
 test on seed 2. Start with:  freqextract run
+
+Under the spec S carries no information, and the model that wins is a clock: it ignores S and generates
+each sine from the reset. It extracts nothing from another signal; the 'offsets' config trains a tracker
+that reads S. Every model records which it is (its card), and evaluate, stream and export print it.
 """
 
 
@@ -257,8 +261,11 @@ def cmd_sweep_report(args) -> int:
 
 # ---------------------------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
+    from .config import bundled_configs
+
     parser = _Parser(prog="freqextract", description=DESCRIPTION,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+                     epilog=f"bundled configs (--config NAME): {', '.join(bundled_configs())}",
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"freqextract {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -286,7 +293,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", help="metrics of a saved model on any SPEC-format NPZ (or table CSV)",
                        description="Run a checkpoint over a data file from the reset state and report the "
-                                   "MSE over all rows, per frequency, and the S ablations.")
+                                   "MSE over all rows, per frequency, and the S ablations. Prints on stderr "
+                                   "what the model is (its card: the scenario it was trained on, and a "
+                                   "clock that ignores S and generates the sines from the reset, or a "
+                                   "tracker that reads S), and warns when the data's scenario is not the "
+                                   "model's.")
     p.add_argument("--checkpoint", required=True, metavar="CKPT", help="a checkpoints/*.pt file")
     p.add_argument("--data", required=True, metavar="FILE", help="NPZ in the SPEC format, or a table CSV")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
@@ -320,8 +331,9 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Export one step of a checkpoint's model, x, h, c -> y, h_out, c_out, "
                                    "with the state as explicit inputs and outputs and a dynamic streams "
                                    "axis, to FILE.onnx, and its frequencies, fs, sizes, tensor names and "
-                                   "config to FILE.onnx.json. Checks that onnxruntime loads it and matches "
-                                   "PyTorch. Needs: pip install \"freqextract[export]\".")
+                                   "config and the model's card (clock or tracker, its scenario) to "
+                                   "FILE.onnx.json, and prints the card on stderr. Checks that onnxruntime "
+                                   "loads it and matches PyTorch. Needs: pip install \"freqextract[export]\".")
     p.add_argument("--checkpoint", required=True, metavar="CKPT", help="a checkpoints/*.pt file")
     p.add_argument("--out", required=True, metavar="FILE.onnx",
                    help="the ONNX file (the sidecar FILE.onnx.json goes beside it)")
@@ -331,13 +343,17 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Push the samples S of an input through a streaming model from the reset "
                                    "state and write one column per chosen frequency as CSV (t from an NPZ, "
                                    "else the sample index n). Input: a SPEC-format NPZ, a CSV with one "
-                                   "column of S (an optional header line), or - for that CSV on standard "
-                                   "input, processed line by line as it arrives.")
+                                   "column of S (an optional header line) or with a header naming the column "
+                                   "S (t,S, or the table generate --csv writes), or - for that CSV on "
+                                   "standard input, processed line by line as it arrives. Prints on stderr "
+                                   "what the model is: a spec model is a clock that ignores S and outputs "
+                                   "the sines it learned, started at the first sample; only a tracker (e.g. "
+                                   "the offsets config) extracts the components of your signal.")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--checkpoint", metavar="CKPT", help="a checkpoints/*.pt file (PyTorch)")
     src.add_argument("--onnx", metavar="FILE.onnx", help="a file written by freqextract export (onnxruntime)")
     p.add_argument("--input", required=True, metavar="FILE",
-                   help="FILE.npz, FILE.csv (one column of S), or - for standard input")
+                   help="FILE.npz, FILE.csv (one column of S, or a column named S), or - for standard input")
     p.add_argument("--freq", type=float, nargs="+", metavar="HZ",
                    help="the frequencies to extract, e.g. --freq 1 3 (default: all of the model's)")
     p.add_argument("--out", metavar="FILE.csv",

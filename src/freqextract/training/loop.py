@@ -20,11 +20,11 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from ..config import RunConfig
 from ..errors import Diverged
@@ -35,6 +35,7 @@ from ..signals.data import streams_from, to_streams
 from ..signals.scenarios import draw, generate
 from . import resume
 from .curriculum import Curriculum, focus_loss
+from .progress import WorkBar, planned_work, streams
 
 
 # ---------------------------------------------------------------------------------------------- windows
@@ -121,13 +122,19 @@ def fresh_init(cfg: RunConfig, device: torch.device, restart: int) -> tuple[Stat
     return model, torch.optim.Adam(model.parameters(), lr=cfg.train.lr)
 
 
+WorkFn = Callable[[int, int, float], None]  # (samples done, samples still planned, the step's loss)
+
+
 def train(cfg: RunConfig, device: torch.device | None = None, progress: bool | None = None,
           on_log: Callable[[dict], None] | None = None, window_fn: WindowFn = fused_window,
-          state_path: str | Path | None = None) -> TrainResult:
+          state_path: str | Path | None = None, on_work: WorkFn | None = None) -> TrainResult:
     """Train the model a config describes; deterministic on CPU for a given ``train.seed``.
 
     ``on_log(record)`` is called with every history record (step, val_mse, ...: every ``train.log_every``
     steps); an exception it raises ends the training (a sweep prunes a hopeless trial this way).
+
+    Progress is counted in work (:mod:`freqextract.training.progress`): ``on_work(done, remaining, loss)``
+    after every step, in samples over all streams; without it, ``progress`` shows this training's own bar.
 
     ``state_path``: a resume checkpoint (:mod:`freqextract.training.resume`). If it exists, training goes on from
     it (and a finished one is handed back as it is); the state is written there every
@@ -159,8 +166,11 @@ def train(cfg: RunConfig, device: torch.device | None = None, progress: bool | N
                         step=step, history=history, seconds=time.perf_counter() - t0, done=done)
 
     t0 = time.perf_counter() - elapsed
-    bar = tqdm(total=cfg.train.max_steps, initial=step, desc="train",
-               disable=(not progress) if progress is not None else None, leave=False)
+    bar = None
+    if on_work is None:
+        bar = WorkBar([planned_work(cfg)], [f"seed {cfg.train.seed}"], progress)
+        on_work = partial(bar.report, 0)
+    n_streams = streams(cfg)
     while (item := curriculum.next()) is not None:
         phase, horizon, lr = item
         step += 1
@@ -175,12 +185,13 @@ def train(cfg: RunConfig, device: torch.device | None = None, progress: bool | N
                                  loss_fn=lambda e: focus_loss(e.reshape(R, K).mean(0), cfg.train.focus),
                                  max_grad_norm=cfg.train.max_grad_norm)
         except Diverged as e:
-            bar.close()
+            if bar is not None:
+                bar.close()
             raise Diverged(e.reason, step=step, seed=cfg.train.seed) from None
         per_freq = err.reshape(R, K).mean(0)
         loss = float(per_freq.mean())
         curriculum.update(per_freq.cpu().numpy())
-        bar.update(1)
+        on_work(n_streams * curriculum.work, n_streams * curriculum.remaining_work(), loss)
         if curriculum.restart_pending:
             curriculum.restart_pending = False
             model, optimizer = fresh_init(cfg, device, restart=curriculum.restarts)
@@ -192,13 +203,13 @@ def train(cfg: RunConfig, device: torch.device | None = None, progress: bool | N
                    "per_frequency_loss": [float(v) for v in per_freq], "val_mse": float(val.mean()),
                    "val_per_frequency_mse": [float(v) for v in val], "seconds": time.perf_counter() - t0}
             history.append(rec)
-            bar.set_postfix(phase=phase, h=horizon, loss=f"{loss:.4f}")
             if on_log is not None:
                 on_log(rec)
         every = cfg.train.checkpoint_every
         if every and step % every == 0 and curriculum.phase != "done":
             save_state(done=False)
-    bar.close()
+    if bar is not None:
+        bar.close()
     save_state(done=True)
     model.eval()
     return TrainResult(model=model, optimizer=optimizer, history=history, steps=step,
