@@ -121,6 +121,8 @@ def _train_into_run_dir(args, evaluate: bool) -> Path:
 def cmd_run(args) -> int:
     run_dir = _train_into_run_dir(args, evaluate=True)
     print(f"run directory: {run_dir}")
+    if (run_dir / "report.html").exists():
+        print(f"report: {run_dir / 'report.html'}")
     return 0
 
 

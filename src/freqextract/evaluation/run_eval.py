@@ -101,8 +101,23 @@ def evaluate_all(model, cfg: RunConfig, train_sig, test_sig, device,
     return metrics, {"train": train_out, "test": test_out}
 
 
+def _kind(name: str) -> str:
+    """What a reference is: an oracle (knows what the data does not give), not causal, or causal."""
+    from .baselines import BASELINES
+
+    base = BASELINES.get(name) or BASELINES.get(name.removesuffix("-tuned"))
+    if base is None:
+        return "reference"
+    return "ORACLE: knows the target's clock, never reads S" if base.oracle else \
+        "NOT causal: sees the future" if not base.causal else "causal"
+
+
 def summary(metrics: dict) -> str:
-    """A plain-text table of the headline numbers (MSE all rows and per frequency), for the terminal."""
+    """Plain text for the terminal: the model's MSE (all rows and per frequency), then the references apart
+    under a header that says which is an oracle, then what the model is and the verdict on its target."""
+    from ..models.card import describe
+    from .verdict import verdict
+
     rows: list[tuple[str, float, list]] = [(name, metrics[name]["mse"], metrics[name]["per_frequency_mse"])
                                           for name in ("train", "test")]
     ms = metrics.get("multi_seed")
@@ -112,15 +127,21 @@ def summary(metrics: dict) -> str:
         a = metrics["ablation"]
         rows.append(("S zeroed", a["test_mse_S_zeroed"], a["per_frequency_mse_S_zeroed"]))
         rows.append(("S shuffled", a["test_mse_S_shuffled"], a["per_frequency_mse_S_shuffled"]))
-    rows += [(name, m["mse"], m["per_frequency_mse"]) for name, m in metrics.get("baselines", {}).items()]
-    width = max(len(r[0]) for r in rows)
+    refs = [(name, m["mse"], m["per_frequency_mse"]) for name, m in metrics.get("baselines", {}).items()]
+    width = max(len(r[0]) for r in rows + refs)
 
     def cell(v) -> str:
         return f"{v:9.5f}" if isinstance(v, float) else f"{'-':>9}"
 
+    def line(label, total, per, note="") -> str:
+        return f"{label:>{width}} {cell(total)} " + " ".join(map(cell, per)) + (f"  ({note})" if note else "")
+
     head = " ".join(f"{f'{x:g} Hz':>9}" for x in metrics["frequencies"])
-    lines = [f"{'MSE':>{width}} {'all rows':>9} {head}"]
-    lines += [f"{label:>{width}} {cell(total)} " + " ".join(map(cell, per)) for label, total, per in rows]
+    lines = [f"{'this model, MSE':>{width}} {'all rows':>9} {head}"]
+    lines += [line(*r) for r in rows]
+    if refs:
+        lines.append("references (not this model) on the same test signal:")
+        lines += [line(*r, _kind(r[0])) for r in refs]
     if ms and ms.get("ci95"):
         lo, hi = ms["ci95"]
         lines.append(f"test MSE over seeds {ms['seeds'][0]}..{ms['seeds'][-1]}: {ms['mean']:.5f} "
@@ -134,6 +155,9 @@ def summary(metrics: dict) -> str:
         imp = metrics.get("improvement", {}).get("over_input_mixture", {}).get("db")
         lines.append(f"test SNR {test['snr_db']:.1f} dB, R^2 {test['r2']:.4f}"
                      + (f", {imp:+.1f} dB over the input mixture S" if imp is not None else ""))
+    if metrics.get("model_card"):
+        lines.append(describe(metrics["model_card"]))
+    lines.append((metrics.get("verdict") or verdict(metrics))["text"])
     return "\n".join(lines)
 
 

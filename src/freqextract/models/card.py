@@ -20,6 +20,7 @@ from __future__ import annotations
 CLOCK, TRACKER, UNKNOWN = "clock", "tracker", "unknown"
 # S counts as read when shuffling it raises the test MSE by more than half of it plus this much
 READS_S_MARGIN = 0.01
+UNLEARNED_MSE = 0.1  # a model that ignores S and scores this or worse has learned no clock either
 
 
 def make_card(scenario: str, test_mse: float, ablation: dict) -> dict:
@@ -48,6 +49,10 @@ def describe(card: dict) -> str:
     """One line saying what the model does, e.g. for the spec model: ``a clock trained on scenario spec:
     it ignores its input S (...) and generates each sine from the reset at t = 0``."""
     scenario, role = card.get("scenario", UNKNOWN), card.get("role", UNKNOWN)
+    if role == CLOCK and card["test_mse"] >= UNLEARNED_MSE:
+        return (f"model: trained on scenario {scenario}, it ignores its input S (test MSE "
+                f"{card['test_mse']:.5f}, with S shuffled in time {card['test_mse_S_shuffled']:.5f}) and has "
+                "not learned the sines: it extracts nothing")
     if role == CLOCK:
         return (f"model: a clock trained on scenario {scenario}: it ignores its input S (test MSE "
                 f"{card['test_mse']:.5f}, with S shuffled in time {card['test_mse_S_shuffled']:.5f}) and "

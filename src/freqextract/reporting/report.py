@@ -17,6 +17,8 @@ import numpy as np
 from ..atomic import write_text
 from ..errors import UserError
 from ..evaluation.metrics import error_vs_time, phase_track
+from ..evaluation.verdict import verdict
+from ..models.card import describe
 from ..signals.data import load_npz
 from . import plots
 from .html import CSS, esc, img, num, table
@@ -295,6 +297,27 @@ def _training_text(metrics: dict) -> str:
     return page
 
 
+def _first_screen(metrics: dict) -> str:
+    """The verdict on the scenario's target and one sentence on what the model does (clock or tracker)."""
+    v = metrics.get("verdict") or verdict(metrics)
+    colour = {True: "#e3f4e1", False: "#fbe3e1"}.get(v.get("met"), "#f3f3f3")
+    word = {True: "Target met", False: "Target missed"}.get(v.get("met"), "No verdict")
+    page = (f"<div id='verdict' style='background:{colour};border-radius:6px;padding:0.7em 1em;margin:1em 0'>"
+            f"<b style='font-size:1.25em'>{word}</b> for scenario {esc(v.get('scenario'))}: "
+            f"{esc(v.get('numbers'))}.<br><span class='muted'>Target: {esc(v.get('target'))}.</span></div>")
+    card = metrics.get("model_card")
+    if card:
+        sentence = describe(card).removeprefix("model: ")
+        page += f"<p id='model-role'><b>What this model does:</b> {esc(sentence[:1].upper() + sentence[1:])}.</p>"
+    return page
+
+
+SHUFFLED_NOTE = ("<p class='note' id='shuffled-note'>“Test MSE, S shuffled”: the same test signal with the samples "
+                 "of the input S put in a random order (the same values, their order in time destroyed). About "
+                 "equal to the test MSE: the model does not use S, it keeps time from the reset (a clock). Much "
+                 "larger: it reads S (a tracker).</p>")
+
+
 # ---------------------------------------------------------------------------------------------- page
 def render(run_dir: Path, metrics: dict, figures: list[tuple[Path, str]], config: str) -> str:
     freqs = metrics["frequencies"]
@@ -330,7 +353,9 @@ def render(run_dir: Path, metrics: dict, figures: list[tuple[Path, str]], config
 A stateful LSTM reads one sample of S and the one-hot selector per step, its (h, c) state carried from the
 reset at t = 0, and outputs the selected pure sine. MSE is over every row of the
 {len(freqs)}-frequency table.</p>
+{_first_screen(metrics)}
 <div class="headline">{card_html}</div>
+{SHUFFLED_NOTE if "ablation" in metrics else ""}
 <h2>Mean squared error</h2>
 {_mse_table(metrics, freqs)}
 {_quality_table(metrics, freqs)}

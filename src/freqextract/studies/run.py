@@ -30,6 +30,7 @@ from ..config import RunConfig, dumps, load
 from ..errors import Diverged, UserError
 from ..evaluation.metrics import evaluate_signal, write_rows_csv
 from ..evaluation.run_eval import evaluate_all, model_card, summary, time_to_target
+from ..evaluation.verdict import verdict
 from ..models import checkpoint
 from ..runtime import select_device
 from ..signals.data import save_npz
@@ -177,6 +178,7 @@ def _complete(cfg: RunConfig, run_dir: Path, device, progress: bool, echo: Calla
                            "peak_rss_mib": max(resource.getrusage(who).ru_maxrss for who in
                                                (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024}
     metrics["versions"] = checkpoint.versions()
+    metrics["verdict"] = verdict(metrics)
     with atomic_path(run_dir / "predictions.npz", suffix=".npz") as tmp:
         np.savez(tmp, train=outputs["train"], test=outputs["test"], frequencies=train_sig.frequencies)
     write_rows_csv(run_dir / "test_predictions.csv", test_sig, outputs["test"])
