@@ -89,7 +89,8 @@ def make_figures(run_dir: Path, metrics: dict, test=None, out=None) -> list[tupl
          "dots), noisy input S (grey). Top: the whole signal (shaded: the zooms); bottom: its first and "
          "last periods."),
         (plots.graph2(figs / "graph2.png", test.t, test.S, test.targets, out, freqs, per_mse),
-         "Graph 2: every frequency on the test set, each panel with its MSE over the whole signal."),
+         "Graph 2: every frequency on the test set, each panel with its MSE over the whole signal; all panels "
+         "show the same window at the end of the signal."),
     ]
     hist_path = run_dir / "history.json"
     if hist_path.exists():
@@ -102,7 +103,10 @@ def make_figures(run_dir: Path, metrics: dict, test=None, out=None) -> list[tupl
                                                           for h in history):
             made.append((plots.training_curve(figs / "training.png", history, freqs),
                          "Training: loss per frequency on the current horizon, validation MSE over the whole "
-                         "signal (validation seed), and the horizon curriculum with its learning rate."))
+                         "signal (validation seed), and the horizon curriculum with its learning rate. The "
+                         "dotted 0.5 line is the score of answering 0. Early on the validation MSE can sit near "
+                         "1: training has seen only the first samples after the reset, and past them the output "
+                         "is a sine of drifting phase (two unrelated unit sines differ by MSE 1)."))
     evt = metrics.get("error_vs_time") or error_vs_time(out, test.targets, test.fs)
     track = phase_track(out, test.targets, freqs, test.fs)
     made += [
@@ -112,8 +116,9 @@ def make_figures(run_dir: Path, metrics: dict, test=None, out=None) -> list[tupl
         (plots.error_histogram(figs / "error_hist.png", out - test.targets, freqs),
          "Distribution of the error (output − target) on the test set, per frequency, log count."),
         (plots.psd(figs / "psd.png", test.S, test.targets, out, test.fs, freqs),
-         "Welch power spectral density of the input S, the target and the LSTM output, per selected "
-         "frequency (dotted: the target frequency)."),
+         "Which frequencies each signal holds: the power spectrum (Welch) of the input S, the target and the "
+         "LSTM output, per selected frequency (dotted: the target frequency). A clean output has one peak, "
+         "at the dotted line."),
     ]
     return made
 
