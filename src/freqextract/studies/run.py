@@ -32,6 +32,7 @@ from ..evaluation.metrics import evaluate_signal, write_rows_csv
 from ..evaluation.run_eval import evaluate_all, model_card, summary, time_to_target
 from ..evaluation.verdict import verdict
 from ..models import checkpoint
+from ..models.card import describe
 from ..runtime import select_device
 from ..signals.data import save_npz
 from ..signals.scenarios import generate
@@ -155,6 +156,7 @@ def _complete(cfg: RunConfig, run_dir: Path, device, progress: bool, echo: Calla
                            "card": card})
     echo(f"trained in {train_wall:.1f} s (kept candidate: {result.steps} steps)")
     if not evaluate:
+        echo(describe(card))
         return run_dir
 
     model = result.model
