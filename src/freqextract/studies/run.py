@@ -4,10 +4,11 @@
       config.toml            the effective config (defaults + file + --set)
       data/train.npz         signal.train_seed, SPEC NPZ format
       data/test.npz          signal.test_seed
-      checkpoints/final.pt   the trained model (checkpoint dict)
+      checkpoints/final.pt   the trained model (checkpoint dict; extra.card: what it is, models.card)
       checkpoints/resume-<seed>.pt   each candidate's training state, for --resume (training/resume.py)
       history.json           training curve
-      metrics.json           {"status": "ok", "train": {...}, "test": {...}, "ablation": {...}, ...},
+      metrics.json           {"status": "ok", "train": {...}, "test": {...}, "ablation": {...},
+                             "model_card": {...}, "verdict": {...}, ...},
                              or {"status": "diverged", "diverged": {...}} and nothing else evaluated
       predictions.npz        outputs of the model on train and test, (K, N) each
       test_predictions.csv   the K*N-row test table (t, S, C1..CK, target) plus output and error
