@@ -101,7 +101,7 @@ def evaluate_all(model, cfg: RunConfig, train_sig, test_sig, device,
     return metrics, {"train": train_out, "test": test_out}
 
 
-def _kind(name: str) -> str:
+def reference_kind(name: str) -> str:
     """What a reference is: an oracle (knows what the data does not give), not causal, or causal."""
     from .baselines import BASELINES
 
@@ -141,7 +141,7 @@ def summary(metrics: dict) -> str:
     lines += [line(*r) for r in rows]
     if refs:
         lines.append("references (not this model) on the same test signal:")
-        lines += [line(*r, _kind(r[0])) for r in refs]
+        lines += [line(*r, reference_kind(r[0])) for r in refs]
     if ms and ms.get("ci95"):
         lo, hi = ms["ci95"]
         lines.append(f"test MSE over seeds {ms['seeds'][0]}..{ms['seeds'][-1]}: {ms['mean']:.5f} "

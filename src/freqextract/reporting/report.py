@@ -17,6 +17,7 @@ import numpy as np
 from ..atomic import write_text
 from ..errors import UserError
 from ..evaluation.metrics import error_vs_time, phase_track
+from ..evaluation.run_eval import reference_kind
 from ..evaluation.verdict import verdict
 from ..models.card import describe
 from ..signals.data import load_npz
@@ -244,13 +245,14 @@ def _baselines_section(metrics: dict, freqs) -> str:
         return ""
     imp = (metrics.get("improvement") or {}).get("over_baselines") or {}
     te = metrics["test"]
-    rows = [["LSTM (this run)", num(te["mse"]), _db(te.get("snr_db")), num(te.get("r2"), 4), "",
+    rows = [["LSTM (this run)", "the model", num(te["mse"]), _db(te.get("snr_db")), num(te.get("r2"), 4), "",
              *(num(v) for v in te["per_frequency_mse"])]]
     for name, b in base.items():
-        rows.append([esc(name), num(b["mse"]), _db(b.get("snr_db")), num(b.get("r2"), 4),
-                     _db((imp.get(name) or {}).get("db")), *(num(v) for v in b["per_frequency_mse"])])
+        rows.append([esc(name), esc(f"reference, {reference_kind(name)}"), num(b["mse"]), _db(b.get("snr_db")),
+                     num(b.get("r2"), 4), _db((imp.get(name) or {}).get("db")),
+                     *(num(v) for v in b["per_frequency_mse"])])
     return ("<h2>Comparison with the baselines</h2>"
-            + table(["estimator", "MSE", "SNR (dB)", "R²", "LSTM better by (dB)",
+            + table(["estimator", "what it is", "MSE", "SNR (dB)", "R²", "LSTM better by (dB)",
                       *(f"MSE {h}" for h in _freq_head(freqs))], rows, ["model"] + [""] * len(base),
                      "baselines-table")
             + "<p class='note'>Same test signal and metrics for every estimator. “LSTM better by” = "
