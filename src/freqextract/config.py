@@ -8,6 +8,7 @@ Configs come from TOML files (``configs/*.toml``), the embedded defaults (the ex
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 import tomllib
 import types
@@ -414,15 +415,38 @@ CONFIG_DIRS = (
 )
 
 
-def resolve_config_path(name: str | Path) -> Path:
-    """A path as given, or a bare name like ``quick`` looked up among the bundled configs."""
-    p = Path(name)
-    if p.exists() or p.suffix or len(p.parts) > 1:
-        return p
+def bundled_configs() -> list[str]:
+    """The names of the bundled configs (``configs/*.toml``), sorted."""
+    return sorted({p.stem for d in CONFIG_DIRS if d.is_dir() for p in d.glob("*.toml")})
+
+
+def _bundled(name: str) -> Path | None:
     for d in CONFIG_DIRS:
         cand = d / f"{name}.toml"
-        if cand.exists():
+        if cand.is_file():
             return cand
+    return None
+
+
+def resolve_config_path(name: str | Path) -> Path:
+    """A path as given, or a bare name like ``quick`` looked up among the bundled configs.
+
+    A bare name that is a folder (a run directory called ``quick``, say) is never a config file: the
+    bundled config of that name is meant. A bare name that is neither a file nor a bundled config is a
+    one-line error listing the bundled names, with the nearest one suggested.
+    """
+    p = Path(name)
+    bare = not p.suffix and len(p.parts) == 1
+    if bare and not p.is_file():
+        found = _bundled(str(name))
+        if found is not None:
+            return found
+        if not p.exists() or p.is_dir():
+            names = bundled_configs()
+            near = difflib.get_close_matches(str(name), names, n=1, cutoff=0.6)
+            hint = f"; did you mean {near[0]}?" if near else ""
+            raise UserError(f"{name}: neither a config file nor a bundled config (bundled: "
+                            f"{', '.join(names)}){hint}")
     return p
 
 
@@ -432,6 +456,8 @@ def load_toml(path: str | Path) -> dict:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UserError(f"{path}: config file not found") from None
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a directory, not a config file") from None
     except (OSError, UnicodeDecodeError) as e:
         raise UserError(f"{path}: cannot read config file ({e.__class__.__name__})") from None
     try:

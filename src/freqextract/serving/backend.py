@@ -8,6 +8,7 @@ only where a checkpoint is loaded or run: the ONNX path works without it.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -33,6 +34,7 @@ class ModelInfo:
     kind: str = "selector"  # "selector" (one-hot over `frequencies`) or "conditioned" (told f as a number)
     conditioning: str = ""  # conditioned: how nu enters (signals.data.REQUEST_INPUTS)
     band: tuple[float, float] | None = None  # conditioned: the trained band, Hz at fs
+    card: dict = field(default_factory=dict, compare=False)  # what the model is (models.card)
 
     @property
     def n_inputs(self) -> int:
@@ -89,6 +91,7 @@ def load_streaming_model(path: str | Path) -> tuple[StatefulLSTM, ModelInfo, dic
     ``reset`` mode restarts every output from the zero state: it has no running state to stream.
     """
     from ..models import checkpoint
+    from ..models.card import card_of
     from ..models.lstm import SequenceLSTM, StatefulLSTM
 
     model, cfg, ckpt = checkpoint.load_model(path)
@@ -100,4 +103,5 @@ def load_streaming_model(path: str | Path) -> tuple[StatefulLSTM, ModelInfo, dic
         plain = StatefulLSTM(model.lstm.input_size, model.hidden_size, model.num_layers, init="default")
         plain.load_state_dict(model.state_dict())  # same parameter names: lstm.*, head.*
         model = plain.eval()
-    return model, info_from_config(cfg, model, str(path)), ckpt
+    info = info_from_config(cfg, model, str(path))
+    return model, dataclasses.replace(info, card=card_of(ckpt, cfg.signal.scenario)), ckpt

@@ -10,7 +10,8 @@ The graph is one sample for any number of streams, with the state as explicit in
     h_out, c_out                   the state after the step, fed back as h, c for the next sample
 
 ``model.onnx.json`` beside ``model.onnx`` holds what the graph does not: the frequencies (selector
-order), fs, sizes, input and output names and shapes, the run config, the versions. Exported with
+order), fs, sizes, input and output names and shapes, the model card (its scenario, and whether it reads
+S: ``models.card``), the run config, the versions. Exported with
 the current torch exporter (``torch.onnx.export(..., dynamo=True)``); needs the ``export`` extra.
 """
 
@@ -29,6 +30,7 @@ import numpy as np
 from .. import __version__
 from ..atomic import atomic_path
 from ..errors import UserError
+from ..models.card import card_of, describe
 from .backend import ModelInfo, load_streaming_model
 
 FORMAT = "freqextract.onnx-step"
@@ -172,6 +174,7 @@ def _sidecar(info: ModelInfo, ckpt: dict, opset: int | None) -> dict:
         "kind": info.kind, "conditioning": info.conditioning,
         "band_hz": list(info.band) if info.band else None,
         "band_cycles_per_sample": list(info.band_cycles) if info.band else None,
+        "model_card": info.card, "model_note": describe(info.card),
         "frequencies": list(info.frequencies), "fs": info.fs,
         "hidden_size": H, "num_layers": L, "n_inputs": n,
         "inputs": [
@@ -195,6 +198,16 @@ def _sidecar(info: ModelInfo, ckpt: dict, opset: int | None) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------- runtime
+def check_onnx_file(path: Path) -> None:
+    """A one-line error for a file that is plainly not an ONNX graph (a checkpoint, an NPZ, text)."""
+    import zipfile
+
+    if zipfile.is_zipfile(path):  # an ONNX file is a protobuf message, never a zip archive
+        hint = " (a checkpoint? give it with --checkpoint)" if path.suffix.lower() in (".pt", ".pth") else ""
+        raise UserError(f"{path}: not an ONNX file but a zip archive{hint}; freqextract export writes "
+                        "the .onnx file")
+
+
 def read_sidecar(onnx_path: str | Path) -> ModelInfo:
     """The :class:`ModelInfo` of an exported graph, from its sidecar; every problem names the file."""
     path = sidecar_path(onnx_path)
@@ -242,8 +255,11 @@ def read_sidecar(onnx_path: str | Path) -> ModelInfo:
                    "a list of tensors") for k in ("inputs", "outputs")]
     if tuple(i.get("name") for i in names[0]) != INPUTS or tuple(o.get("name") for o in names[1]) != OUTPUTS:
         raise UserError(f"{path}: inputs and outputs must be named {INPUTS} -> {OUTPUTS}")
+    config = meta.get("config") if isinstance(meta.get("config"), dict) else {}
+    scenario = (config.get("signal") or {}).get("scenario") if isinstance(config.get("signal"), dict) else None
+    card = card_of({"extra": {"card": meta.get("model_card")}}, scenario)  # older sidecars have none
     return ModelInfo(frequencies=tuple(float(f) for f in freqs), fs=float(fs), hidden_size=hidden,
-                     num_layers=layers, source=str(onnx_path), config=meta.get("config") or {}, kind=kind,
+                     num_layers=layers, source=str(onnx_path), config=config, card=card, kind=kind,
                      conditioning=conditioning, band=band)
 
 
@@ -270,6 +286,7 @@ class OnnxBackend:
         path = Path(path)
         if not path.is_file():
             raise UserError(f"{path}: ONNX file not found")
+        check_onnx_file(path)
         self.info = read_sidecar(path)
         self.session = _session(path, threads, str(path))
         got_in = [(i.name, i.shape) for i in self.session.get_inputs()]

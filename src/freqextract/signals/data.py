@@ -223,23 +223,39 @@ def load_csv(path: str | Path, frequencies=None, fs: float | None = None) -> Mix
     if not path.exists():
         raise UserError(f"{path}: file not found")
     try:
-        with open(path, encoding="utf-8") as fh, warnings.catch_warnings():
-            warnings.simplefilter("error")  # numpy's "input contained no data" is a damaged file here
+        with open(path, encoding="utf-8") as fh:
             header = fh.readline().strip().split(",")
-            table = np.loadtxt(fh, delimiter=",", ndmin=2)
+            k = len(header) - 3
+            if k < 1 or header != table_columns(k):
+                semi = " (columns are separated by commas, not semicolons)" if ";" in header[0] else ""
+                raise UserError(f"{path}: header must be t,S,C1..CK,target, got {','.join(header)[:80]}{semi}")
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # numpy's "input contained no data" is a damaged file here
+                table = np.loadtxt(fh, delimiter=",", ndmin=2)
+    except UserError:
+        raise
+    except UserWarning:
+        raise UserError(f"{path}: the header line only, no rows of data") from None
     except Exception as e:  # whatever a damaged file makes the reader raise, the file is at fault
         raise UserError(f"{path}: not a numeric CSV table ({describe(e)})") from None
-    k = len(header) - 3
-    if k < 1 or header != table_columns(k):
-        raise UserError(f"{path}: header must be t,S,C1..CK,target, got {','.join(header)}")
     if table.shape[1] != len(header):
         raise UserError(f"{path}: rows have {table.shape[1]} columns, header has {len(header)}")
     return from_table(table, frequencies=frequencies, fs=fs, name=str(path))
 
 
+NPY_MAGIC = b"\x93NUMPY"
+
+
 def load_signal(path: str | Path) -> MixedSignal:
-    """An NPZ or a table CSV, by extension."""
+    """An NPZ or a table CSV: by extension, else by content; anything else is a one-line UserError."""
     p = Path(path)
     if p.suffix.lower() == ".csv":
         return load_csv(p)
-    return load_npz(p)
+    if p.suffix.lower() in (".npz", ".npy") or not p.is_file():
+        return load_npz(p)
+    with open(p, "rb") as fh:
+        head = fh.read(len(NPY_MAGIC))
+    if head.startswith(b"PK") or head == NPY_MAGIC:  # a zip archive (NPZ) or a bare .npy array
+        return load_npz(p)
+    raise UserError(f"{p}: not an NPZ or CSV file (give a .npz in the SPEC format, as freqextract generate "
+                    "writes it, or its table as .csv)")

@@ -20,11 +20,11 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from ..config import RunConfig
 from ..errors import Diverged, UserError
@@ -35,6 +35,7 @@ from ..runtime import configure_threads, seed_everything, select_device
 from . import resume
 from .batches import training_batch, validation_batch
 from .curriculum import Curriculum, focus_loss
+from .progress import WorkBar, planned_work, streams
 
 
 # ---------------------------------------------------------------------------------------------- windows
@@ -136,13 +137,19 @@ def start_from(model: StatefulLSTM, path: str) -> None:
     checkpoint.load_weights(f"train.init_from: {path}", model, ckpt["state_dict"])
 
 
+WorkFn = Callable[[int, int, float], None]  # (samples done, samples still planned, the step's loss)
+
+
 def train(cfg: RunConfig, device: torch.device | None = None, progress: bool | None = None,
           on_log: Callable[[dict], None] | None = None, window_fn: WindowFn = fused_window,
-          state_path: str | Path | None = None) -> TrainResult:
+          state_path: str | Path | None = None, on_work: WorkFn | None = None) -> TrainResult:
     """Train the model a config describes; deterministic on CPU for a given ``train.seed``.
 
     ``on_log(record)`` is called with every history record (step, val_mse, ...: every ``train.log_every``
     steps); an exception it raises ends the training (a sweep prunes a hopeless trial this way).
+
+    Progress is counted in work (:mod:`freqextract.training.progress`): ``on_work(done, remaining, loss)``
+    after every step, in samples over all streams; without it, ``progress`` shows this training's own bar.
 
     ``state_path``: a resume checkpoint (:mod:`freqextract.training.resume`). If it exists, training goes on from
     it (and a finished one is handed back as it is); the state is written there every
@@ -173,8 +180,11 @@ def train(cfg: RunConfig, device: torch.device | None = None, progress: bool | N
                         step=step, history=history, seconds=time.perf_counter() - t0, done=done)
 
     t0 = time.perf_counter() - elapsed
-    bar = tqdm(total=cfg.train.max_steps, initial=step, desc="train",
-               disable=(not progress) if progress is not None else None, leave=False)
+    bar = None
+    if on_work is None:
+        bar = WorkBar([planned_work(cfg)], [f"seed {cfg.train.seed}"], progress)
+        on_work = partial(bar.report, 0)
+    n_streams = streams(cfg)
     while (item := curriculum.next()) is not None:
         phase, horizon, lr = item
         step += 1
@@ -187,12 +197,13 @@ def train(cfg: RunConfig, device: torch.device | None = None, progress: bool | N
                                  loss_fn=lambda e, b=batch: focus_loss(b.group_means(e), cfg.train.focus),
                                  max_grad_norm=cfg.train.max_grad_norm)
         except Diverged as e:
-            bar.close()
+            if bar is not None:
+                bar.close()
             raise Diverged(e.reason, step=step, seed=cfg.train.seed) from None
         per_freq = batch.group_means(err)  # (groups,): per frequency, or present/absent requests
         loss = float(per_freq.mean())
         curriculum.update(per_freq.cpu().numpy())
-        bar.update(1)
+        on_work(n_streams * curriculum.work, n_streams * curriculum.remaining_work(), loss)
         if curriculum.restart_pending:
             curriculum.restart_pending = False
             model, optimizer = fresh_init(cfg, device, restart=curriculum.restarts)
@@ -204,13 +215,13 @@ def train(cfg: RunConfig, device: torch.device | None = None, progress: bool | N
                    "per_frequency_loss": [float(v) for v in per_freq], "val_mse": float(val.mean()),
                    "val_per_frequency_mse": [float(v) for v in val], "seconds": time.perf_counter() - t0}
             history.append(rec)
-            bar.set_postfix(phase=phase, h=horizon, loss=f"{loss:.4f}")
             if on_log is not None:
                 on_log(rec)
         every = cfg.train.checkpoint_every
         if every and step % every == 0 and curriculum.phase != "done":
             save_state(done=False)
-    bar.close()
+    if bar is not None:
+        bar.close()
     save_state(done=True)
     model.eval()
     return TrainResult(model=model, optimizer=optimizer, history=history, steps=step,
