@@ -184,14 +184,39 @@ def table_lockon(r: dict) -> str:
     return "\n".join(lines)
 
 
+def table_conditioning(r: dict) -> str:
+    lines = ["| conditioning | parameters | NMSE (present) | absent power | training s |", "|---|---|---|---|---|"]
+    lines += [f"| {row['conditioning']} | {row['parameters']} | **{row['nmse']:.4f}** | {row['absent_power']:.4f} | "
+              f"{row['train_seconds']:.0f} |" for row in r["rows"]]
+    lines += [f"| *{name}* (reference) | | {v['nmse']:.4f} | {v['absent_power']:.4f} | |"
+              for name, v in r["references"].items()]
+    lines += ["", f"{r['steps']} steps at a {r['horizon']}-sample horizon each, same mixtures and requests; "
+              f"held-out seeds {r['sequences'][0]}..{r['sequences'][-1]} (10 s each); `{r['command']}` on "
+              f"{r['machine']}."]
+    return "\n".join(lines)
+
+
+def table_transfer(r: dict) -> str:
+    lines = ["| start | validation NMSE at step 0 | s to target | held-out NMSE | absent power | steps | training s |",
+             "|---|---|---|---|---|---|---|"]
+    for row in r["rows"]:
+        ttt = f"{row['seconds_to_target']:.0f}" if row["seconds_to_target"] is not None else "not reached"
+        lines.append(f"| {row['start']} | {row['first_val_nmse']:.3f} | {ttt} | **{row['nmse']:.4f}** | "
+                     f"{row['absent_power']:.4f} | {row['steps']} | {row['seconds']:.0f} |")
+    lines += ["", f"Task: {r['task']}; target: validation NMSE of present requests ≤ {r['target']:g}; held-out "
+              f"seeds {r['held_out_seeds'][0]}..{r['held_out_seeds'][-1]}; `{r['command']}` on {r['machine']}."]
+    return "\n".join(lines)
+
+
 TABLES = {"train_seeds": table_train_seeds, "loops": table_loops, "seq_len": table_seq_len,
           "scenarios": table_scenarios, "multiseed": table_multiseed, "stream": table_stream,
-          "lockon": table_lockon}
+          "lockon": table_lockon, "conditioning": table_conditioning, "transfer": table_transfer}
 
 
 # where each table goes: its docs page; HEADLINE also goes into the README
 PAGES = {"train_seeds": "results.md", "loops": "results.md", "multiseed": "results.md", "seq_len": "method.md",
-         "scenarios": "scenarios.md", "lockon": "scenarios.md", "stream": "streaming.md"}
+         "scenarios": "scenarios.md", "lockon": "scenarios.md", "stream": "streaming.md",
+         "conditioning": "extractor.md", "transfer": "extractor.md"}
 HEADLINE = "train_seeds"
 RUNS = "benchmarks/runs/"  # the benchmarks' default --runs-dir: notes name a run relative to it
 

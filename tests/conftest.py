@@ -94,8 +94,12 @@ def tiny_sweep(tmp_path_factory) -> Path:
     return path
 
 
-def streaming_checkpoint(path: Path, seq_len: int = 1, window_state: str = "carry", seed: int = 0):
+def streaming_checkpoint(path: Path, seq_len: int = 1, window_state: str = "carry", seed: int = 0,
+                         card: dict | None = None):
     """Save a default-size model (H = 64, 4 frequencies) with random weights; returns the model.
+
+    ``card``: the model card to record (``models.card``); without one the checkpoint is like those written
+    before cards existed.
 
     PyTorch's default init, with the input weights x4 and the read-out x10: the outputs react to S and
     vary (std ~0.1, far above the 1e-5 the equivalence tests allow) while the dynamics still contract,
@@ -115,8 +119,13 @@ def streaming_checkpoint(path: Path, seq_len: int = 1, window_state: str = "carr
     with torch.no_grad():
         model.lstm.weight_ih_l0.mul_(4.0)
         model.head.weight.mul_(10.0)
-    checkpoint.save(path, model, cfg, step=0)
+    checkpoint.save(path, model, cfg, step=0, extra={"card": card} if card else None)
     return model.eval()
+
+
+# the card of a spec model that ignores S (what `freqextract run` records for the default recipe)
+CLOCK_CARD = {"scenario": "spec", "role": "clock", "test_mse": 0.0007, "test_mse_S_shuffled": 0.0007,
+              "test_mse_S_zeroed": 0.0026}
 
 
 @pytest.fixture(scope="session")

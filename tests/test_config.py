@@ -17,10 +17,12 @@ from freqextract.config import (
     RunConfig,
     SignalConfig,
     TrainConfig,
+    bundled_configs,
     dumps,
     from_dict,
     load,
     parse_override,
+    resolve_config_path,
     to_dict,
     validate,
 )
@@ -207,8 +209,31 @@ def test_bundled_quick():
 
 
 def test_unknown_bundled_name():
-    with pytest.raises(UserError, match=r"^no-such-config: config file not found"):
+    with pytest.raises(UserError, match=r"^no-such-config: neither a config file nor a bundled config "
+                                        r"\(bundled: .*offsets, phase-scaled, quick, spec"):
         load("no-such-config")
+
+
+def test_a_misspelt_name_suggests_the_nearest_bundled_one():
+    with pytest.raises(UserError, match=r"^quik: neither a config file nor a bundled config .*; did you mean "
+                                        r"quick\?$"):
+        load("quik")
+
+
+def test_a_folder_named_like_a_bundled_config_does_not_shadow_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "quick").mkdir()  # e.g. `freqextract run --config quick --out quick`
+    assert load("quick") == load(str(resolve_config_path("quick")))
+    assert resolve_config_path("quick").parent.name == "configs"
+    (tmp_path / "mine").mkdir()
+    with pytest.raises(UserError, match="^mine: neither a config file nor a bundled config"):
+        load("mine")
+    with pytest.raises(UserError, match="is a directory, not a config file"):
+        load(str(tmp_path / "mine"))
+
+
+def test_bundled_configs_lists_every_file():
+    assert {"spec", "quick", "offsets", "phase-scaled"} <= set(bundled_configs())
 
 
 # ---------------------------------------------------------------------------------------------- validation

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shlex
@@ -21,6 +22,10 @@ Extract pure frequency components from a noisy mixed signal with a stateful LSTM
 The default everywhere is the exact assignment ('spec'): four sines at 1/3/5/7 Hz, per-sample amplitude and
 phase noise, a one-hot selector, one sample per step with the LSTM state carried, train on noise seed 1,
 test on seed 2. Start with:  freqextract run
+
+Under the spec S carries no information, and the model that wins is a clock: it ignores S and generates
+each sine from the reset. It extracts nothing from another signal; the 'offsets' config trains a tracker
+that reads S. Every model records which it is (its card), and evaluate, stream and export print it.
 """
 
 
@@ -38,8 +43,11 @@ def one_line(message: str) -> str:
 
 
 def _add_config_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", metavar="FILE",
-                   help="TOML config (a path, or a bundled name: spec, quick)")
+    from .config import bundled_configs
+
+    p.add_argument("--config", metavar="FILE|NAME",
+                   help=f"TOML config: a path, or a bundled name ({', '.join(bundled_configs())}; default: "
+                        "the embedded spec)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="override one config value, e.g. --set train.seed=3 (repeatable)")
 
@@ -54,6 +62,9 @@ def _run_dir_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", metavar="RUN_DIR",
                    help="go on with an interrupted run from its last checkpoints, under RUN_DIR/config.toml "
                         "(no --config/--set/--device/--out/--overwrite)")
+    p.add_argument("--init-from", metavar="CKPT",
+                   help="start from this model checkpoint's weights (transfer to another frequency set or "
+                        "band; e.g. the bundled extractor's model.pt); sets train.init_from")
 
 
 def _load_cfg(args):
@@ -62,6 +73,11 @@ def _load_cfg(args):
     overrides = list(args.overrides)
     if getattr(args, "device", None):
         overrides.append(f'train.device="{args.device}"')
+    if getattr(args, "init_from", None):
+        path = Path(args.init_from)
+        if not path.is_file():
+            raise UserError(f"--init-from {path}: checkpoint not found")
+        overrides.append(f"train.init_from={json.dumps(str(path.resolve()))}")  # a TOML basic string
     return load(args.config, overrides)
 
 
@@ -103,7 +119,7 @@ def _train_into_run_dir(args, evaluate: bool) -> Path:
         return run(_load_cfg(args), out_dir=args.out, overwrite=args.overwrite, progress=not args.quiet,
                    echo=print, evaluate=evaluate)
     options = {"--config": args.config, "--set": args.overrides, "--device": args.device, "--out": args.out,
-               "--overwrite": args.overwrite}
+               "--overwrite": args.overwrite, "--init-from": args.init_from}
     given = [opt for opt, value in options.items() if value]
     if given:
         raise UserError(f"--resume: goes on under {Path(args.resume) / 'config.toml'}; it does not take "
@@ -114,6 +130,8 @@ def _train_into_run_dir(args, evaluate: bool) -> Path:
 def cmd_run(args) -> int:
     run_dir = _train_into_run_dir(args, evaluate=True)
     print(f"run directory: {run_dir}")
+    if (run_dir / "report.html").exists():
+        print(f"report: {run_dir / 'report.html'}")
     return 0
 
 
@@ -123,13 +141,26 @@ def cmd_train(args) -> int:
     return 0
 
 
+def _note(line: str) -> None:
+    """What the model is, or a warning about the data: one line on standard error."""
+    print(f"freqextract: {one_line(line)}", file=sys.stderr)
+
+
 def cmd_evaluate(args) -> int:
     from .evaluation.run_eval import evaluate_checkpoint
+    from .models.card import describe
 
     metrics = evaluate_checkpoint(args.checkpoint, args.data, device=args.device or "cpu",
                                   with_ablations=not args.no_ablations)
+    _note(describe(metrics["model_card"]))
+    for warning in metrics["warnings"]:
+        _note(warning)
     if args.json:
         print(json.dumps(metrics, indent=2))
+    elif metrics.get("kind") == "conditioned":
+        from .evaluation.mix import format_requests
+
+        print(format_requests(metrics))
     else:
         print(f"{args.data}: MSE {metrics['mse']:.6f}")
         for f, m in zip(metrics["frequencies"], metrics["per_frequency_mse"], strict=True):
@@ -171,6 +202,7 @@ def cmd_export(args) -> int:
     from .serving.onnx import export_onnx, sidecar_path
 
     meta = export_onnx(args.checkpoint, args.out)
+    _note(meta["model_note"])
     print(f"wrote {args.out} and {sidecar_path(args.out)}: one step, x (streams, {meta['n_inputs']}), "
           f"h and c ({meta['num_layers']}, streams, {meta['hidden_size']}); frequencies "
           f"{', '.join(f'{f:g}' for f in meta['frequencies'])} Hz at fs {meta['fs']:g} Hz")
@@ -179,13 +211,40 @@ def cmd_export(args) -> int:
 
 def cmd_stream(args) -> int:
     from .serving.stream import open_extractor
-    from .serving.stream_io import check_out, stream
+    from .serving.stream_io import check_out, input_fs, stream
 
     check_out(args.out)  # before a model is loaded or standard input is read
-    extractor = open_extractor(checkpoint=args.checkpoint, onnx=args.onnx, frequencies=args.freq)
-    n = stream(extractor, args.input, args.out)
+    if args.fs is not None and not args.fs > 0:
+        raise UserError(f"--fs: must be > 0 Hz, got {args.fs:g}")
+    fs = input_fs(args.input) or args.fs
+    checkpoint, onnx = args.checkpoint, args.onnx
+    if checkpoint is None and onnx is None:  # a bundled model: its ONNX export where onnxruntime is installed
+        from .serving import bundled
+
+        name = args.model or bundled.DEFAULT
+        onnx = bundled.onnx_path(name) if importlib.util.find_spec("onnxruntime") else None
+        checkpoint = None if onnx else bundled.checkpoint_path(name)
+    elif args.model:
+        raise UserError("--model: picks a bundled model; it does not go with --checkpoint or --onnx")
+    extractor = open_extractor(checkpoint=checkpoint, onnx=onnx, frequencies=args.freq, fs=fs)
+    n = stream(extractor, args.input, args.out, notes=_note)
     if args.out:
         print(f"wrote {args.out}: {n} samples x {extractor.n_streams} frequencies", file=sys.stderr)
+    return 0
+
+
+def cmd_models(args) -> int:
+    from .serving import bundled
+
+    found = bundled.names()
+    if not found:
+        print("no bundled models in this installation")
+    for name in found:
+        card = bundled.card(name)
+        default = " (default)" if name == bundled.DEFAULT else ""
+        print(f"{name}{default}: {card.get('summary', '')}")
+        if args.verbose:
+            print(json.dumps(card, indent=2))
     return 0
 
 
@@ -244,8 +303,11 @@ def cmd_sweep_report(args) -> int:
 
 # ---------------------------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
+    from .config import bundled_configs
+
     parser = _Parser(prog="freqextract", description=DESCRIPTION,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+                     epilog=f"bundled configs (--config NAME): {', '.join(bundled_configs())}",
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"freqextract {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -253,7 +315,9 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Generate one sequence of a scenario for one noise seed, in the NPZ "
                                    "exchange format (t, S, targets, frequencies, fs, meta).")
     _add_config_args(p)
-    p.add_argument("--scenario", choices=["spec", "phase-scaled", "offsets"], help="overrides signal.scenario")
+    p.add_argument("--scenario", choices=["spec", "phase-scaled", "offsets", "mix"],
+                   help="overrides signal.scenario (mix: 1..6 components anywhere in signal.band; fix them with "
+                        "--set signal.mix_frequencies=[2.5, 6.8])")
     p.add_argument("--seed", type=int, help="noise seed (default: signal.test_seed)")
     p.add_argument("--out", required=True, metavar="FILE.npz", help="output NPZ")
     p.add_argument("--csv", metavar="FILE.csv", help="also write the K*N-row table as CSV")
@@ -273,7 +337,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", help="metrics of a saved model on any exchange-format NPZ (or table CSV)",
                        description="Run a checkpoint over a data file from the reset state and report the "
-                                   "MSE over all rows, per frequency, and the S ablations.")
+                                   "MSE over all rows, per frequency, and the S ablations. Prints on stderr "
+                                   "what the model is (its card: the scenario it was trained on, and a "
+                                   "clock that ignores S and generates the sines from the reset, or a "
+                                   "tracker that reads S), and warns when the data's scenario is not the "
+                                   "model's.")
     p.add_argument("--checkpoint", required=True, metavar="CKPT", help="a checkpoints/*.pt file")
     p.add_argument("--data", required=True, metavar="FILE", help="NPZ in the exchange format, or a table CSV")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
@@ -307,8 +375,9 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Export one step of a checkpoint's model, x, h, c -> y, h_out, c_out, "
                                    "with the state as explicit inputs and outputs and a dynamic streams "
                                    "axis, to FILE.onnx, and its frequencies, fs, sizes, tensor names and "
-                                   "config to FILE.onnx.json. Checks that onnxruntime loads it and matches "
-                                   "PyTorch. Needs: pip install \"freqextract[export]\".")
+                                   "config and the model's card (clock or tracker, its scenario) to "
+                                   "FILE.onnx.json, and prints the card on stderr. Checks that onnxruntime "
+                                   "loads it and matches PyTorch. Needs: pip install \"freqextract[export]\".")
     p.add_argument("--checkpoint", required=True, metavar="CKPT", help="a checkpoints/*.pt file")
     p.add_argument("--out", required=True, metavar="FILE.onnx",
                    help="the ONNX file (the sidecar FILE.onnx.json goes beside it)")
@@ -318,18 +387,37 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Push the samples S of an input through a streaming model from the reset "
                                    "state and write one column per chosen frequency as CSV (t from an NPZ, "
                                    "else the sample index n). Input: an exchange-format NPZ, a CSV with one "
-                                   "column of S (an optional header line), or - for that CSV on standard "
-                                   "input, processed line by line as it arrives.")
-    src = p.add_mutually_exclusive_group(required=True)
+                                   "column of S (an optional header line) or with a header naming the column "
+                                   "S (t,S, or the table generate --csv writes), or - for that CSV on "
+                                   "standard input, processed line by line as it arrives. Without "
+                                   "--checkpoint or --onnx it uses the bundled general extractor, told each "
+                                   "--freq as a number. Prints on stderr what the model is: a spec model is a "
+                                   "clock that ignores S and outputs the sines it learned, started at the "
+                                   "first sample; only a tracker (e.g. the offsets config or the general "
+                                   "extractor) extracts the components of your signal.")
+    src = p.add_mutually_exclusive_group()
     src.add_argument("--checkpoint", metavar="CKPT", help="a checkpoints/*.pt file (PyTorch)")
     src.add_argument("--onnx", metavar="FILE.onnx", help="a file written by freqextract export (onnxruntime)")
+    p.add_argument("--model", metavar="NAME",
+                   help="a bundled model (default without --checkpoint/--onnx: 'extractor', the general "
+                        "extractor: any frequency in 0.5..20 Hz at 1 kHz; `freqextract models` lists them)")
+    p.add_argument("--fs", type=float, metavar="HZ",
+                   help="the sampling rate of CSV input (an NPZ records its own; default: the model's); a "
+                        "frequency-conditioned model converts the requested Hz to cycles per sample")
     p.add_argument("--input", required=True, metavar="FILE",
-                   help="FILE.npz, FILE.csv (one column of S), or - for standard input")
+                   help="FILE.npz, FILE.csv (one column of S, or a column named S), or - for standard input")
     p.add_argument("--freq", type=float, nargs="+", metavar="HZ",
-                   help="the frequencies to extract, e.g. --freq 1 3 (default: all of the model's)")
+                   help="the frequencies to extract, e.g. --freq 1 3 (a selector model: default all of its "
+                        "own; a conditioned model: any in its band, required)")
     p.add_argument("--out", metavar="FILE.csv",
                    help="write the CSV here (atomically) instead of standard output")
     p.set_defaults(func=cmd_stream)
+
+    p = sub.add_parser("models", help="list the models shipped inside the package, ready to use",
+                       description="List the bundled models (freqextract stream uses 'extractor' when no "
+                                   "--checkpoint or --onnx is given), with what each does and how well.")
+    p.add_argument("--verbose", action="store_true", help="print each model's whole card (JSON)")
+    p.set_defaults(func=cmd_models)
 
     p = sub.add_parser("report", help="rebuild the figures and the self-contained report.html of a run",
                        description="Redraw the figures of a finished run directory from its files "

@@ -8,6 +8,7 @@ Configs come from TOML files (``configs/*.toml``), the embedded defaults (the ex
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 import tomllib
 import types
@@ -17,7 +18,8 @@ from pathlib import Path
 
 from .errors import UserError
 
-SCENARIOS = ("spec", "phase-scaled", "offsets")
+SCENARIOS = ("spec", "phase-scaled", "offsets", "mix")
+CONDITIONINGS = ("concat", "film", "demod")  # model.conditioning of a frequency-conditioned model
 MAX_SEED = 2**32  # train.seed: the candidates' seeds (seed * candidates + i) must fit torch's
 MAX_SAMPLES = 20_000_000  # per sequence; beyond this the (K, N) arrays stop fitting in memory comfortably
 
@@ -40,6 +42,13 @@ class SignalConfig:
     train_seed: int = 1
     test_seed: int = 2
     val_seed: int = 12  # watched during training and picks the kept init: never a test seed
+    # mix (docs/extractor.md): K ~ U{components}, f ~ U(band) at least min_separation Hz apart, a level
+    # a ~ U(levels) and a phase theta ~ U(0, 2 pi) per component and sequence; mix_frequencies fixes the f
+    components: tuple[int, int] = (1, 6)
+    band: tuple[float, float] = (0.5, 20.0)
+    min_separation: float = 1.0
+    levels: tuple[float, float] = (0.25, 1.0)
+    mix_frequencies: tuple[float, ...] = ()
     # the test seeds are test_seed .. test_seed + TEST_SEEDS - 1 (metrics.json "multi_seed")
 
     @property
@@ -58,6 +67,11 @@ class ModelConfig:
     init: str = "forget-bias"  # "forget-bias", "chrono" or "default" (PyTorch's)
     forget_bias: float = 5.0  # forget-gate bias for init = "forget-bias"
     chrono_tmax: float = 1000.0  # longest time constant (samples) for init = "chrono"
+    # mix: how the requested frequency (cycles per sample) enters: "concat" (a number beside S), "film"
+    # (scale and shift of the input features and of the hidden state read out), "demod" (beside S, the
+    # request's carrier cos/sin and S times it)
+    conditioning: str = "demod"
+    film_size: int = 16  # film: width of the frequency embedding
 
 
 @dataclass(frozen=True)
@@ -103,6 +117,9 @@ class TrainConfig:
     log_every: int = 100  # steps between history records; each one also measures the MSE on signal.val_seed
     checkpoint_every: int = 250  # steps between resume checkpoints in the run directory (0 = only at the end)
     max_grad_norm: float = 1e6  # a gradient norm above this (before clipping) counts as divergence (0 = off)
+    requests: int = 4  # mix: requested frequencies per mixture and step (streams reading the same S)
+    absent_fraction: float = 0.4  # mix: share of the requests for a frequency not in the mixture
+    init_from: str = ""  # a model checkpoint whose weights start the training (a fresh init when empty)
 
     @property
     def max_steps(self) -> int:
@@ -123,6 +140,10 @@ class EvalConfig:
     baselines: bool = True  # run the classical baselines (evaluation/baselines.py) on the test signal beside the model
     report: bool = True  # figures/ and report.html (false: skipped; `freqextract report RUN_DIR` draws them)
     shuffle_seed: int = 12345
+    absent_separation: float = 2.0  # mix: an absent request lies at least this many Hz from every component
+    mix_sequences: int = 10  # mix: held-out sequences (seeds test_seed..) the metrics average over
+    tune_seed: int = 1001  # references are tuned on seeds tune_seed .. tune_seed + tune_sequences - 1
+    tune_sequences: int = 8
 
 
 @dataclass(frozen=True)
@@ -283,6 +304,8 @@ def validate(cfg: RunConfig, signal_only: bool = False) -> None:
     if s.test_seed <= s.val_seed < s.test_seed + TEST_SEEDS:
         raise UserError(f"signal.val_seed: {s.val_seed} is one of the test seeds ({s.test_seed}.."
                         f"{s.test_seed + TEST_SEEDS - 1}); choosing on it would let test data pick the model")
+    if s.scenario == "mix":
+        _validate_mix(s)
     if signal_only:
         return
 
@@ -296,6 +319,11 @@ def validate(cfg: RunConfig, signal_only: bool = False) -> None:
         raise UserError(f"model.init: must be 'forget-bias', 'chrono' or 'default', got {m.init!r}")
     if m.chrono_tmax <= 2:
         raise UserError(f"model.chrono_tmax: must be > 2 samples, got {m.chrono_tmax:g}")
+    if m.conditioning not in CONDITIONINGS:
+        raise UserError(f"model.conditioning: must be one of {', '.join(CONDITIONINGS)}, got {m.conditioning!r}")
+    _at_least("model", m, "film_size", 1)
+    if s.scenario == "mix" and m.seq_len != 1:
+        raise UserError("model.seq_len: the mix scenario's conditioned model steps one sample at a time (1)")
 
     t = cfg.train
     _at_least("train", t, "seed", 0)
@@ -338,7 +366,46 @@ def validate(cfg: RunConfig, signal_only: bool = False) -> None:
     _at_least("train", t, "checkpoint_every", 0)
     if t.max_grad_norm < 0:
         raise UserError(f"train.max_grad_norm: must be >= 0 (0 = off), got {t.max_grad_norm:g}")
+    _at_least("train", t, "requests", 1)
+    if not 0 <= t.absent_fraction < 1:
+        raise UserError(f"train.absent_fraction: must be in [0, 1), got {t.absent_fraction:g}")
     _at_least("eval", cfg.eval, "shuffle_seed", 0)
+    if cfg.eval.absent_separation < 0:
+        raise UserError(f"eval.absent_separation: must be >= 0 Hz, got {cfg.eval.absent_separation:g}")
+    _at_least("eval", cfg.eval, "mix_sequences", 1)
+    _at_least("eval", cfg.eval, "tune_seed", 0)
+    _at_least("eval", cfg.eval, "tune_sequences", 1)
+    tune = range(cfg.eval.tune_seed, cfg.eval.tune_seed + cfg.eval.tune_sequences)
+    held_out = [*range(s.test_seed, s.test_seed + max(TEST_SEEDS, cfg.eval.mix_sequences)), s.val_seed]
+    if any(seed in tune for seed in held_out):
+        raise UserError(f"eval.tune_seed: the tuning seeds {tune.start}..{tune.stop - 1} overlap the test or "
+                        f"validation seeds; tuning on them would let held-out data pick the references")
+
+
+def _validate_mix(s: SignalConfig) -> None:
+    lo, hi = s.components
+    if not 1 <= lo <= hi:
+        raise UserError(f"signal.components: need 1 <= low <= high, got [{lo}, {hi}]")
+    b0, b1 = s.band
+    if not 0 < b0 < b1:
+        raise UserError(f"signal.band: need 0 < low < high Hz, got [{b0:g}, {b1:g}]")
+    if b1 >= s.fs / 2:
+        raise UserError(f"signal.band: {b1:g} Hz is not below Nyquist (fs/2 = {s.fs / 2:g} Hz)")
+    if s.min_separation < 0:
+        raise UserError(f"signal.min_separation: must be >= 0 Hz, got {s.min_separation:g}")
+    if (hi - 1) * s.min_separation > 0.5 * (b1 - b0):
+        raise UserError(f"signal.min_separation: {hi} components {s.min_separation:g} Hz apart do not fit "
+                        f"comfortably in the band [{b0:g}, {b1:g}] Hz (need (K-1) * separation <= half its width)")
+    a0, a1 = s.levels
+    if not 0 < a0 <= a1:
+        raise UserError(f"signal.levels: need 0 < low <= high, got [{a0:g}, {a1:g}]")
+    for i, f in enumerate(s.mix_frequencies):
+        if not b0 <= f <= b1:
+            raise UserError(f"signal.mix_frequencies[{i}]: {f:g} Hz is outside the band [{b0:g}, {b1:g}] Hz")
+    fixed = sorted(s.mix_frequencies)
+    if any(b - a < s.min_separation for a, b in zip(fixed, fixed[1:], strict=False)):
+        raise UserError(f"signal.mix_frequencies: must be at least signal.min_separation = "
+                        f"{s.min_separation:g} Hz apart")
 
 
 # ---------------------------------------------------------------------------------------------- files
@@ -348,15 +415,38 @@ CONFIG_DIRS = (
 )
 
 
-def resolve_config_path(name: str | Path) -> Path:
-    """A path as given, or a bare name like ``quick`` looked up among the bundled configs."""
-    p = Path(name)
-    if p.exists() or p.suffix or len(p.parts) > 1:
-        return p
+def bundled_configs() -> list[str]:
+    """The names of the bundled configs (``configs/*.toml``), sorted."""
+    return sorted({p.stem for d in CONFIG_DIRS if d.is_dir() for p in d.glob("*.toml")})
+
+
+def _bundled(name: str) -> Path | None:
     for d in CONFIG_DIRS:
         cand = d / f"{name}.toml"
-        if cand.exists():
+        if cand.is_file():
             return cand
+    return None
+
+
+def resolve_config_path(name: str | Path) -> Path:
+    """A path as given, or a bare name like ``quick`` looked up among the bundled configs.
+
+    A bare name that is a folder (a run directory called ``quick``, say) is never a config file: the
+    bundled config of that name is meant. A bare name that is neither a file nor a bundled config is a
+    one-line error listing the bundled names, with the nearest one suggested.
+    """
+    p = Path(name)
+    bare = not p.suffix and len(p.parts) == 1
+    if bare and not p.is_file():
+        found = _bundled(str(name))
+        if found is not None:
+            return found
+        if not p.exists() or p.is_dir():
+            names = bundled_configs()
+            near = difflib.get_close_matches(str(name), names, n=1, cutoff=0.6)
+            hint = f"; did you mean {near[0]}?" if near else ""
+            raise UserError(f"{name}: neither a config file nor a bundled config (bundled: "
+                            f"{', '.join(names)}){hint}")
     return p
 
 
@@ -366,6 +456,8 @@ def load_toml(path: str | Path) -> dict:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UserError(f"{path}: config file not found") from None
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a directory, not a config file") from None
     except (OSError, UnicodeDecodeError) as e:
         raise UserError(f"{path}: cannot read config file ({e.__class__.__name__})") from None
     try:

@@ -17,8 +17,9 @@ if TYPE_CHECKING:
     import torch
 
 
-def select_device(name: str = "auto") -> torch.device:
-    """``auto`` picks cuda, then mps, then cpu; an explicit choice that is not available is an error."""
+def select_device(name: str = "auto", option: str = "train.device") -> torch.device:
+    """``auto`` picks cuda, then mps, then cpu; an explicit choice that is not available is an error that
+    names ``option`` (the config field, or the command-line option the device came from)."""
     import torch
 
     if name == "auto":
@@ -28,13 +29,13 @@ def select_device(name: str = "auto") -> torch.device:
             return torch.device("mps")
         return torch.device("cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
-        raise UserError(f"train.device: {name} requested but CUDA is not available")
+        raise UserError(f"{option}: {name} requested but CUDA is not available")
     if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise UserError("train.device: mps requested but not available")
+        raise UserError(f"{option}: mps requested but not available")
     try:
         return torch.device(name)
     except RuntimeError:
-        raise UserError(f"train.device: {name!r} is not a device torch knows") from None
+        raise UserError(f"{option}: {name!r} is not a device torch knows") from None
 
 
 def configure_threads(threads: int) -> None:

@@ -7,6 +7,7 @@ together and the tests inspect their results.
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -14,11 +15,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import cli_env, streaming_checkpoint
+from conftest import CLOCK_CARD, cli_env, streaming_checkpoint
 
 from freqextract.cli import main
+from freqextract.config import SignalConfig
 from freqextract.serving.stream import StreamExtractor
-from freqextract.signals.data import save_npz
+from freqextract.signals.data import save_csv, save_npz
+from freqextract.signals.scenarios import generate
 
 
 def _run(cmd: list[str], cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -42,6 +45,9 @@ def work(tmp_path_factory, stream_model, spec_test) -> Path:
     (root / "nan.csv").write_text("0.1\n0.2\nNaN\n")
     (root / "notes.txt").write_text("not a checkpoint\n")
     streaming_checkpoint(root / "reset.pt", seq_len=10, window_state="reset")
+    streaming_checkpoint(root / "clock.pt", card=CLOCK_CARD)
+    save_npz(generate(SignalConfig(scenario="offsets", phase_scale=0.1, duration=1.0), seed=3), root / "off.npz")
+    save_csv(spec_test, root / "table.csv")  # what `freqextract generate --csv` writes
     return root
 
 
@@ -63,6 +69,9 @@ def end_to_end(cli, work) -> dict[str, subprocess.CompletedProcess]:
                        (work / "s.csv").read_text()),
         "onnx-file": ([*cli, *onnx, "--input", "s.csv", "--out", "out/s.csv"], None),
         "onnx-no-torch": ([sys.executable, "-c", NO_TORCH], None),
+        "clock-on-offsets": ([*cli, "stream", "--checkpoint", "clock.pt", "--input", "off.npz"], None),
+        "generated-table": ([*cli, "stream", "--checkpoint", "model.pt", "--input", "table.csv", "--freq", "3"],
+                            None),
     }
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = {k: pool.submit(_run, cmd, work, stdin) for k, (cmd, stdin) in jobs.items()}
@@ -74,7 +83,31 @@ def test_export_writes_the_graph_and_its_sidecar(end_to_end, work):
     res = end_to_end["export"]
     assert res.returncode == 0, res.stderr
     assert (work / "out" / "model.onnx").is_file() and (work / "out" / "model.onnx.json").is_file()
-    assert "wrote out/model.onnx and out/model.onnx.json" in res.stdout and res.stderr == ""
+    assert "wrote out/model.onnx and out/model.onnx.json" in res.stdout
+    assert res.stderr == ("freqextract: model: trained on scenario spec; whether it reads its input S is "
+                          "unknown (a checkpoint without a model card: written by an older version)\n")
+    assert json.loads((work / "out" / "model.onnx.json").read_text())["model_card"]["role"] == "unknown"
+
+
+def test_stream_says_what_the_model_is_and_warns_of_another_scenario(end_to_end):
+    res = end_to_end["clock-on-offsets"]
+    assert res.returncode == 0, res.stderr
+    note, warning = res.stderr.splitlines()
+    assert note.startswith("freqextract: model: a clock trained on scenario spec: it ignores its input S")
+    assert "generates each sine from the reset" in note
+    assert warning == ("freqextract: warning: the model was trained on scenario spec, off.npz is scenario "
+                       "offsets: a clock ignores S, so its outputs follow its training data's phases, not "
+                       "this data's")
+    assert len(res.stdout.splitlines()) == 1 + 1000
+
+
+def test_stream_reads_the_table_that_generate_writes(end_to_end, spec_test, stream_model):
+    res = end_to_end["generated-table"]
+    assert res.returncode == 0, res.stderr
+    header, table = _table(res.stdout)
+    assert header == ["n", "f3Hz"] and table.shape == (spec_test.n_samples, 2)
+    eager = StreamExtractor.from_checkpoint(stream_model[0], frequencies=[3]).push(spec_test.S)
+    np.testing.assert_allclose(table[:, 1:], eager, rtol=0, atol=1e-5)
 
 
 def test_stream_npz_through_onnx_equals_the_library(end_to_end, work, stream_model, spec_test):
@@ -108,7 +141,8 @@ BAD: dict[str, tuple[list[str], str]] = {
     "unknown-frequency": (["stream", "--onnx", ONNX, "--input", "s.csv", "--freq", "2"],
                           "frequency 2 Hz: not one of the model's frequencies"),
     "checkpoint-as-onnx": (["stream", "--onnx", "model.pt", "--input", "s.csv"],
-                           "model.pt.json: sidecar not found"),
+                           "model.pt: not an ONNX file but a zip archive (a checkpoint? give it with "
+                           "--checkpoint)"),
     "sequence-checkpoint": (["stream", "--checkpoint", "reset.pt", "--input", "s.csv"],
                             "reset.pt: holds a freqextract.SequenceLSTM with window_state 'reset'"),
     "not-a-checkpoint": (["stream", "--checkpoint", "notes.txt", "--input", "s.csv"],
@@ -139,6 +173,9 @@ def _args(case: str) -> list[str]:
 def _check(rc: int, stdout: str, stderr: str, case: str, work: Path) -> None:
     assert "Traceback" not in stderr, stderr
     assert rc == 2, stderr
+    if "stdin" in case:  # the model's note comes at the first sample, before the bad line is read
+        assert stderr.startswith("freqextract: model: "), stderr
+        stderr = stderr.split("\n", 1)[1]
     assert stdout == "" and stderr.count("\n") == 1, stderr
     assert stderr.startswith("freqextract: error: ") and BAD[case][1] in stderr, stderr
     assert not any((work / "bad").iterdir())  # no output, no temporary file

@@ -131,3 +131,53 @@ def test_importing_plots_leaves_the_backend_alone():
             "print(matplotlib.get_backend())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "svg"
+
+
+# ---------------------------------------------------------------------------------------------- words
+@pytest.fixture
+def drawn(monkeypatch):
+    """The figures drawn, kept instead of saved, and a function giving every text of one of them."""
+    figs = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path: figs.append(fig) or path)
+
+    def texts(fig) -> list[str]:
+        found = [t.get_text() for t in fig.texts] + [fig._suptitle.get_text()] if fig._suptitle else []
+        for ax in fig.axes:
+            found += [ax.get_title()] + [t.get_text() for t in ax.texts]
+        return found
+
+    return figs, texts
+
+
+def test_training_curve_labels_the_zero_line_and_explains_an_early_validation_near_one(drawn):
+    figs, texts = drawn
+    hist = _history(True)
+    for rec in hist[:4]:
+        rec["val_mse"] = 1.0
+    plots.training_curve("t.png", hist, FREQS)
+    words = texts(figs[0])
+    assert words.count("0.5 = answering 0") == 2  # the training and the validation panel
+    assert any(w.startswith("near 1 early on:") and "0.5 + 0.5 = 1" in w for w in words)
+    plots.training_curve("t.png", _history(True), FREQS)  # validation below 1 from the start: no note
+    assert not any(w.startswith("near 1") for w in texts(figs[1]))
+
+
+def test_graphs_say_when_only_every_nth_sample_is_drawn_and_graph2_shares_its_window(drawn, signal):
+    figs, texts = drawn
+    t, S, targets, outputs = signal
+    plots.graph1("g1.png", t, S, targets[1], outputs[1], 3.0, 0.001)
+    assert any("dots: every 13th sample" in w for w in texts(figs[0]))
+    plots.graph2("g2.png", t, S, targets, outputs, FREQS, [0.001] * 4)
+    panels = [ax for ax in figs[1].axes if ax.axison]
+    assert len({ax.get_xlim() for ax in panels}) == 1  # one window for every frequency
+    assert all(ax.get_title().endswith("; dots: every 10th sample") for ax in panels)
+    plots.graph2("g2.png", t[:90], S[:90], targets[:, :90], outputs[:, :90], FREQS, [0.001] * 4)
+    assert not any("dots: every" in ax.get_title() for ax in figs[2].axes)  # every sample drawn
+
+
+def test_psd_has_a_title_a_person_understands(drawn, signal):
+    figs, texts = drawn
+    t, S, targets, outputs = signal
+    plots.psd("p.png", S, targets, outputs, FS, FREQS)
+    assert figs[0]._suptitle.get_text().startswith("Which frequencies each signal holds")
+    assert figs[0].axes[0].get_title().startswith("the output for the 1 Hz selector")

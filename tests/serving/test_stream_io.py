@@ -34,9 +34,28 @@ def test_csv_header_is_optional_and_blank_lines_are_skipped():
     assert _lines("sample\r\n1\r\n") == [1.0]
 
 
+def test_csv_with_a_column_named_S():
+    assert _lines("t,S\n0,0.5\n0.001,-0.25\n") == [0.5, -0.25]
+    assert _lines("S,t\n0.5,0\n") == [0.5]
+
+
+def test_the_table_that_generate_writes_is_read_from_its_first_block(tmp_path, spec_test):
+    from freqextract.signals.data import save_csv
+
+    save_csv(spec_test, tmp_path / "table.csv")  # what `freqextract generate --csv` writes
+    got = read_samples(tmp_path / "table.csv", fs=1000.0)
+    assert np.array_equal(got.S, spec_test.S)
+    with open(tmp_path / "table.csv") as fh:  # line by line, as on standard input
+        assert np.array_equal(np.fromiter(parse_lines(fh, "-"), dtype=np.float64), spec_test.S)
+
+
 @pytest.mark.parametrize(("text", "message"), [
     ("S\n0.1\n0.2,0.3\n", "in.csv: line 3 has 2 columns"),
-    ("t,S\n0,0.1\n", "in.csv: line 1 has 2 columns"),
+    ("0,0.1\n", "in.csv: line 1 has 2 columns"),
+    ("t,S\n0,0.1\n0.001\n", "in.csv: line 3 has 1 columns .*; expected 2 like the header t,S"),
+    ("a,b\n0,0.1\n", "in.csv: line 1: the header a,b has no column S"),
+    ("0.1;0.2\n", "in.csv: line 1: '0.1;0.2': columns are separated by commas, not semicolons"),
+    ("S\n", r"in.csv: holds no samples \(only the header line S\)"),
     ("0.1\n0.2\n,\n", "in.csv: line 3 has 2 columns"),
     ("0.1\nnan\n", "in.csv: line 2: S is nan"),
     ("S\n0.1\n-inf\n", "in.csv: line 3: S is -inf"),

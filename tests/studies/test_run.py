@@ -1,6 +1,7 @@
 """End to end on the quick config: the run directory contract, evaluate on outside files, determinism."""
 
 import json
+import re
 import subprocess
 import sys
 import tomllib
@@ -11,8 +12,10 @@ import pytest
 from freqextract.cli import main
 from freqextract.config import load
 from freqextract.errors import Diverged, UserError
-from freqextract.evaluation.run_eval import evaluate_checkpoint
+from freqextract.evaluation.run_eval import evaluate_checkpoint, summary
 from freqextract.models import checkpoint
+from freqextract.signals.data import save_npz
+from freqextract.signals.scenarios import generate
 from freqextract.studies.run import run
 from freqextract.training.loop import train
 
@@ -82,6 +85,42 @@ def test_evaluate_on_a_file_written_by_another_program(quick_run, tmp_path):
     metrics = json.loads(proc.stdout)
     assert metrics["n_samples"] == n and len(metrics["per_frequency_mse"]) == 4
     assert 0.0 <= metrics["mse"] < 5.0
+
+
+def test_the_run_records_what_its_model_is_and_its_verdict(quick_run):
+    m = json.loads((quick_run / "metrics.json").read_text())
+    card = m["model_card"]
+    assert card["scenario"] == "spec" and card["role"] in ("clock", "tracker")
+    assert card["test_mse_S_shuffled"] == m["ablation"]["test_mse_S_shuffled"]  # measured once, kept twice
+    assert checkpoint.load(quick_run / "checkpoints" / "final.pt")["extra"]["card"] == card
+    # quick is far too short to learn the oscillators: a failed run says so
+    assert m["verdict"]["met"] is False and m["verdict"]["text"].startswith("verdict: target MISSED")
+    html = (quick_run / "report.html").read_text()
+    assert "Target missed" in html and "id='model-role'" in html and "id='shuffled-note'" in html
+    assert html.index("id='verdict'") < html.index("<h2>")  # on the first screen
+
+
+def test_the_summary_puts_the_references_apart(quick_run):
+    lines = summary(json.loads((quick_run / "metrics.json").read_text())).splitlines()
+    head = lines.index("references (not this model) on the same test signal:")
+    model_rows = [i for i, line in enumerate(lines) if re.match(r"\s*(train|test|S shuffled)\s+\d", line)]
+    assert len(model_rows) == 3 and model_rows[-1] < head
+    assert "(ORACLE: knows the target's clock, never reads S)" in next(x for x in lines if "clock-oracle" in x)
+    assert "(NOT causal" in next(x for x in lines if "bandpass-zero-phase" in x)
+    assert lines[-2].startswith("model: ") and lines[-1].startswith("verdict: target MISSED for scenario spec")
+
+
+def test_evaluate_a_spec_model_on_offsets_data_warns_naming_both(quick_run, tmp_path, capsys):
+    path = tmp_path / "offsets.npz"
+    save_npz(generate(load("offsets", ["signal.duration=1.0"]).signal, seed=2), path)
+    assert main(["evaluate", "--checkpoint", str(quick_run / "checkpoints" / "final.pt"), "--data", str(path),
+                 "--no-ablations"]) == 0
+    out = capsys.readouterr()
+    note, warning = out.err.splitlines()
+    assert note.startswith("freqextract: model: ") and "scenario spec" in note
+    assert warning.startswith(f"freqextract: warning: the model was trained on scenario spec, {path} is "
+                              "scenario offsets")
+    assert out.out.startswith(f"{path}: MSE ")
 
 
 def test_evaluate_rejects_mismatched_frequencies(quick_run, tmp_path):

@@ -212,6 +212,7 @@ def test_on_log_sees_every_record_and_can_stop_training():
 def test_offsets_training_draws_a_fresh_theta_every_step(monkeypatch):
     """On `offsets` every optimiser step sees sequences with their own phases: nothing to memorise, the
     model must read S. (Under the spec the targets of every step are the same clock.)"""
+    import freqextract.training.batches as batches
     import freqextract.training.loop as tr
 
     seen = []
@@ -221,8 +222,8 @@ def test_offsets_training_draws_a_fresh_theta_every_step(monkeypatch):
         seen.append(targets[..., 0].copy())  # sin(theta) of each sequence and frequency at t = 0
         return S, targets
 
-    real = tr.draw
-    monkeypatch.setattr(tr, "draw", spy)
+    real = batches.draw
+    monkeypatch.setattr(batches, "draw", spy)
     quick = ["signal.duration=1.0", "model.hidden_size=8", "train.warmup_horizon=100", "train.warmup_steps=6",
              "train.growth_steps=2", "train.final_steps=2", "train.candidates=1", "train.realisations=3"]
     tr.train(load("offsets", quick), progress=False)

@@ -3,7 +3,8 @@
 :mod:`.metrics` holds the numbers (MSE, R², SNR, error over time, phase drift, the multi-seed test and
 the S ablations); :mod:`.baselines` the classical estimators a model is compared with (band-pass, RLS;
 numpy and scipy only); :mod:`.bayes` a near-Bayes reference for the offsets scenario; :mod:`.run_eval` the
-metrics of a trained run and of a checkpoint on a data file. May import the foundation, ``signals`` and
+metrics of a trained run and of a checkpoint on a data file; :mod:`.verdict` whether a run met its
+scenario's target. May import the foundation, ``signals`` and
 ``models``; never training, serving or anything above. Names load lazily: the metrics and baselines work
 without torch.
 """
@@ -18,7 +19,8 @@ _NAMES = {
     **dict.fromkeys(["BASELINES", "run_all", "compare", "bandpass_causal", "bandpass_zero_phase",
                      "rls_causal"], ".baselines"),
     "grid_posterior_mean": ".bayes",
-    **dict.fromkeys(["evaluate_all", "evaluate_checkpoint", "summary", "time_to_target"], ".run_eval"),
+    **dict.fromkeys(["evaluate_all", "evaluate_checkpoint", "summary", "time_to_target", "model_card"],
+                    ".run_eval"),
 }
 __all__ = list(_NAMES)
 __getattr__, __dir__ = lazy_names(__name__, _NAMES)

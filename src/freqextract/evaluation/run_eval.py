@@ -17,6 +17,7 @@ from .. import __version__
 from ..config import TEST_SEEDS, RunConfig
 from ..errors import UserError
 from ..models import checkpoint
+from ..models.card import card_of, make_card, scenario_warning
 from ..runtime import configure_threads, select_device
 from ..signals.data import load_signal
 from .metrics import (
@@ -43,14 +44,28 @@ def time_to_target(history: list[dict], overall: float = 0.005, each: float = 0.
     return since
 
 
+def model_card(model, cfg: RunConfig, test_sig, device) -> tuple[dict, dict]:
+    """(card, ablation): what the model is (``models.card``), from its own S ablation on ``test_sig``."""
+    configure_threads(cfg.train.threads)
+    if cfg.signal.scenario == "mix":
+        from .mix import mix_card
+
+        return mix_card(model, cfg, test_sig)
+    ablation = ablations(model, test_sig, cfg.eval.shuffle_seed, device)
+    test_mse = mse(predict(model, test_sig, device), test_sig.targets)["mse"]
+    return make_card(cfg.signal.scenario, test_mse, ablation), ablation
+
+
 def evaluate_all(model, cfg: RunConfig, train_sig, test_sig, device,
-                 baselines: dict[str, np.ndarray] | None = None, seeds=None) -> tuple[dict, dict]:
+                 baselines: dict[str, np.ndarray] | None = None, seeds=None,
+                 ablation: dict | None = None) -> tuple[dict, dict]:
     """metrics.json content and the (K, N) outputs on train and test.
 
     ``baselines``: optional extra estimators on the test signal, ``{name: outputs (K, N)}`` (e.g. from
     ``freqextract.evaluation.baselines.run_all(test_sig)``); each gets the same metrics as the model, and the model's
     improvement over each is reported. ``seeds``: the noise seeds of the multi-seed evaluation (default:
-    ten seeds from ``signal.test_seed``, i.e. 2..11).
+    ten seeds from ``signal.test_seed``, i.e. 2..11). ``ablation``: the S ablation on ``test_sig`` when it
+    was measured already (:func:`model_card`).
     """
     configure_threads(cfg.train.threads)  # as in training; a parent of training workers has not set it yet
     train_m, train_out = evaluate_signal(model, train_sig, device)
@@ -86,12 +101,27 @@ def evaluate_all(model, cfg: RunConfig, train_sig, test_sig, device,
     metrics["multi_seed"] = multi_seed(model, cfg.signal, seeds, device)
     metrics["multi_seed"]["seconds"] = time.perf_counter() - t0
     if cfg.eval.ablations:
-        metrics["ablation"] = ablations(model, test_sig, cfg.eval.shuffle_seed, device)
+        metrics["ablation"] = ablation or ablations(model, test_sig, cfg.eval.shuffle_seed, device)
     return metrics, {"train": train_out, "test": test_out}
 
 
+def reference_kind(name: str) -> str:
+    """What a reference is: an oracle (knows what the data does not give), not causal, or causal."""
+    from .baselines import BASELINES
+
+    base = BASELINES.get(name) or BASELINES.get(name.removesuffix("-tuned"))
+    if base is None:
+        return "reference"
+    return "ORACLE: knows the target's clock, never reads S" if base.oracle else \
+        "NOT causal: sees the future" if not base.causal else "causal"
+
+
 def summary(metrics: dict) -> str:
-    """A plain-text table of the headline numbers (MSE all rows and per frequency), for the terminal."""
+    """Plain text for the terminal: the model's MSE (all rows and per frequency), then the references apart
+    under a header that says which is an oracle, then what the model is and the verdict on its target."""
+    from ..models.card import describe
+    from .verdict import verdict
+
     rows: list[tuple[str, float, list]] = [(name, metrics[name]["mse"], metrics[name]["per_frequency_mse"])
                                           for name in ("train", "test")]
     ms = metrics.get("multi_seed")
@@ -101,15 +131,21 @@ def summary(metrics: dict) -> str:
         a = metrics["ablation"]
         rows.append(("S zeroed", a["test_mse_S_zeroed"], a["per_frequency_mse_S_zeroed"]))
         rows.append(("S shuffled", a["test_mse_S_shuffled"], a["per_frequency_mse_S_shuffled"]))
-    rows += [(name, m["mse"], m["per_frequency_mse"]) for name, m in metrics.get("baselines", {}).items()]
-    width = max(len(r[0]) for r in rows)
+    refs = [(name, m["mse"], m["per_frequency_mse"]) for name, m in metrics.get("baselines", {}).items()]
+    width = max(len(r[0]) for r in rows + refs)
 
     def cell(v) -> str:
         return f"{v:9.5f}" if isinstance(v, float) else f"{'-':>9}"
 
+    def line(label, total, per, note="") -> str:
+        return f"{label:>{width}} {cell(total)} " + " ".join(map(cell, per)) + (f"  ({note})" if note else "")
+
     head = " ".join(f"{f'{x:g} Hz':>9}" for x in metrics["frequencies"])
-    lines = [f"{'MSE':>{width}} {'all rows':>9} {head}"]
-    lines += [f"{label:>{width}} {cell(total)} " + " ".join(map(cell, per)) for label, total, per in rows]
+    lines = [f"{'this model, MSE':>{width}} {'all rows':>9} {head}"]
+    lines += [line(*r) for r in rows]
+    if refs:
+        lines.append("references (not this model) on the same test signal:")
+        lines += [line(*r, reference_kind(r[0])) for r in refs]
     if ms and ms.get("ci95"):
         lo, hi = ms["ci95"]
         lines.append(f"test MSE over seeds {ms['seeds'][0]}..{ms['seeds'][-1]}: {ms['mean']:.5f} "
@@ -123,16 +159,31 @@ def summary(metrics: dict) -> str:
         imp = metrics.get("improvement", {}).get("over_input_mixture", {}).get("db")
         lines.append(f"test SNR {test['snr_db']:.1f} dB, R^2 {test['r2']:.4f}"
                      + (f", {imp:+.1f} dB over the input mixture S" if imp is not None else ""))
+    if metrics.get("model_card"):
+        lines.append(describe(metrics["model_card"]))
+    lines.append((metrics.get("verdict") or verdict(metrics))["text"])
     return "\n".join(lines)
 
 
 def evaluate_checkpoint(ckpt_path: str | Path, data_path: str | Path, device: str = "cpu",
                         with_ablations: bool = True) -> dict:
-    """Metrics of a saved model on any exchange-format file; the file's frequencies must match the model's."""
-    dev = select_device(device)
+    """Metrics of a saved model on any exchange-format file; the file's frequencies must match the model's.
+
+    The metrics hold the model's card (``model_card``: what it is, ``models.card``) and ``warnings``: the
+    data's scenario, when it is not the model's.
+    """
+    dev = select_device(device, option="--device")
     model, cfg, ckpt = checkpoint.load_model(ckpt_path, dev)
     configure_threads(cfg.train.threads)
     sig = load_signal(data_path)
+    if cfg.signal.scenario == "mix":
+        from .mix import evaluate_file
+
+        card = card_of(ckpt, cfg.signal.scenario)
+        warning = scenario_warning(card, sig.meta.get("scenario"), str(data_path))
+        return {"data": str(data_path), "checkpoint": str(ckpt_path), "freqextract": __version__,
+                **evaluate_file(model, cfg, sig, str(data_path)), "data_scenario": sig.meta.get("scenario"),
+                "model_card": card, "warnings": [warning] if warning else []}
     want = np.asarray(cfg.signal.frequencies, dtype=np.float64)
     if sig.frequencies.shape != want.shape or not np.allclose(sig.frequencies, want):
         raise UserError(f"{data_path}: frequencies {sig.frequencies.tolist()} do not match the model's "
@@ -140,8 +191,12 @@ def evaluate_checkpoint(ckpt_path: str | Path, data_path: str | Path, device: st
     if not np.isclose(sig.fs, cfg.signal.fs):
         raise UserError(f"{data_path}: fs {sig.fs:g} Hz does not match the model's {cfg.signal.fs:g} Hz")
     out = predict(model, sig, dev)
+    card = card_of(ckpt, cfg.signal.scenario)
+    warning = scenario_warning(card, sig.meta.get("scenario"), str(data_path))
     metrics = {"data": str(data_path), "checkpoint": str(ckpt_path), "frequencies": sig.frequencies.tolist(),
-               "n_samples": sig.n_samples, **mse(out, sig.targets), "freqextract": __version__}
+               "n_samples": sig.n_samples, **mse(out, sig.targets), "freqextract": __version__,
+               "data_scenario": sig.meta.get("scenario"), "model_card": card,
+               "warnings": [warning] if warning else []}
     if with_ablations:
         metrics["ablation"] = ablations(model, sig, cfg.eval.shuffle_seed, dev)
     return metrics

@@ -4,7 +4,8 @@ Streams are independent sequences in the batch axis; the time axis is stepped wi
 "sequence length 1" means one sample per call with the state handed from call to call, and the same
 module run over a whole window is the fused form of those calls.
 
-    x      (B, T, 1+K)   [S, C1..CK] per stream and sample
+    x      (B, T, 1+K)   [S, C1..CK] per stream and sample (a conditioned model: [S, nu, ...], see
+                         ConditionedLSTM)
     state  (h, c)        each (layers, B, H)
     y      (B, T)        the extracted sample
 """
@@ -119,6 +120,48 @@ class SequenceLSTM(StatefulLSTM):
         windows = padded.unfold(1, L, 1).permute(0, 1, 3, 2).reshape(B * T, L, n)  # (B*T, L, n)
         outs = [StatefulLSTM.forward(self, w)[0][:, -1] for w in torch.split(windows, chunk)]
         return torch.cat(outs).reshape(B, T)
+
+
+class ConditionedLSTM(StatefulLSTM):
+    """An extractor told the frequency to extract as a number (docs/extractor.md).
+
+    Its streams are requests (:func:`freqextract.signals.data.request_streams`): x (B, T, n) with x[..., 0]
+    = S and x[..., 1] = nu / nu_max, the requested frequency in cycles per sample scaled so the top of the
+    band is 1. ``conditioning``:
+
+    ``concat``  the LSTM reads [S, nu] as they are
+    ``demod``   the LSTM reads [S, nu, cos, sin, S cos, S sin] of the request's carrier (built outside,
+                with the sample counter: the same features for a batch and a stream)
+    ``film``    S is embedded to ``film_size`` features, each scaled and shifted by a function of nu
+                (FiLM, Perez et al. 2018) before the LSTM, and the hidden state read out is scaled and
+                shifted the same way: e (B, T, E) = W S; e * (1 + g_in(nu)) + b_in(nu) -> LSTM -> h (B, T, H);
+                y = head(h * (1 + g_out(nu)) + b_out(nu))
+    """
+
+    def __init__(self, conditioning: str = "demod", n_inputs: int = 6, hidden_size: int = 64,
+                 num_layers: int = 1, film_size: int = 16, **kwargs):
+        self.conditioning = conditioning
+        lstm_inputs = film_size if conditioning == "film" else n_inputs
+        super().__init__(n_inputs=lstm_inputs, hidden_size=hidden_size, num_layers=num_layers, **kwargs)
+        self.n_inputs = n_inputs
+        if conditioning == "film":
+            self.embed = nn.Linear(1, film_size)
+            self.film = nn.Sequential(nn.Linear(1, 32), nn.Tanh(), nn.Linear(32, 2 * (film_size + hidden_size)))
+            with torch.no_grad():  # start as the identity modulation
+                self.film[-1].weight.mul_(0.1)
+                self.film[-1].bias.zero_()
+
+    def forward(self, x: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
+        """x (B, T, n_inputs) -> y (B, T); a missing state is the reset (zero) state."""
+        if self.conditioning != "film":
+            return super().forward(x, state)
+        if state is None:
+            state = self.init_state(x.shape[0])
+        E, H = self.embed.out_features, self.hidden_size
+        g_in, b_in, g_out, b_out = torch.split(self.film(x[..., 1:2]), (E, E, H, H), dim=-1)  # (B, T, .)
+        e = self.embed(x[..., :1]) * (1 + g_in) + b_in  # (B, T, E)
+        h, state = self.lstm(e, state)  # (B, T, H)
+        return self.head(h * (1 + g_out) + b_out).squeeze(-1), state
 
 
 def count_parameters(model: nn.Module) -> int:

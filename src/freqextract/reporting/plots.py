@@ -2,11 +2,14 @@
 
     graph1           one frequency on the test set: pure target (line), LSTM output (dots), noisy S (grey);
                      the full signal, and zooms on the first and last periods
-    graph2           one panel per frequency, each with its MSE
-    training_curve   training loss per frequency, validation MSE per frequency, horizon and learning rate
+    graph2           one panel per frequency, each with its MSE, all showing the same window
+    training_curve   training loss per frequency, validation MSE per frequency, horizon and learning rate;
+                     the 0.5 line (the score of answering 0) labelled
     error_histogram  distribution of output - target per frequency
     error_vs_time    MSE in bins of time since the reset, and the phase error of the output over time
-    psd              Welch power spectral density of S, target and output per frequency
+    psd              which frequencies each signal holds: Welch PSD of S, target and output per selector
+
+Where the output's dots show only every n-th sample, the panel's title says so.
 
 Each function takes plain arrays, draws one figure and saves it as PNG (atomically), returning the path;
 nothing here trains or evaluates. Figures are built with ``matplotlib.figure.Figure`` (no pyplot), so
@@ -48,10 +51,21 @@ def _dots_every(n: int, per_panel: int) -> int:
     return max(1, int(round(n / per_panel)))
 
 
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def _thinned(every: int) -> str:
+    """What a title adds when the dots show only every n-th output sample (nothing when all are drawn)."""
+    return f"; dots: every {_ordinal(every)} sample" if every > 1 else ""
+
+
 def _panel(ax, t, S, target, output, freq: float, title: str, n_dots: int, ms: float = 3.4,
            s_alpha: float = 0.8) -> None:
-    """Noisy S as a grey background, the pure target as a line, the output as dots on top."""
+    """Noisy S as a grey background, the pure target as a line, the output as dots on top (every n-th
+    sample when there are more than ``n_dots``; the title says so)."""
     every = _dots_every(len(t), n_dots)
+    title += _thinned(every)
     ax.plot(t, S, color=COLORS["noisy"], lw=0.5, alpha=s_alpha, label="noisy mixture S (input)", zorder=1)
     ax.plot(t, target, color=COLORS["target"], lw=1.8, label=f"pure target sin(2π·{freq:g}·t)", zorder=2)
     ax.plot(t[::every], output[::every], "o", color=COLORS["output"], ms=ms, mec="white", mew=0.4,
@@ -101,7 +115,8 @@ def graph1(path, t, S, target, output, freq: float, mse: float) -> Path:
 def graph2(path, t, S, targets, outputs, freqs, per_freq_mse) -> Path:
     """Graph 2 of the assignment: one panel per frequency (2 columns), each with its MSE.
 
-    Each panel shows the last two periods (at least 1 s) of the signal; the MSE is over the whole signal.
+    Every panel shows the same window, the end of the signal: two periods of the lowest frequency (at least
+    1 s), with the same dot spacing; the MSE is over the whole signal.
     """
     t, S = np.asarray(t, dtype=np.float64), np.asarray(S, dtype=np.float64)
     K = len(freqs)
@@ -111,23 +126,31 @@ def graph2(path, t, S, targets, outputs, freqs, per_freq_mse) -> Path:
     axes = fig.subplots(rows, cols, squeeze=False)
     fs = 1.0 / (t[1] - t[0])
     n = len(t)
-    shown = []
+    length = int(min(n, max(1.0, 2.0 / min(freqs)) * fs))  # one window for every panel
+    z = slice(n - length, n)
+    shown = [length / fs]
     for k, ax in enumerate(axes.flat):
         if k >= K:
             ax.set_axis_off()
             continue
-        length = int(min(n, max(1.0, 2.0 / freqs[k]) * fs))
-        z = slice(n - length, n)
-        shown.append(length / fs)
         _panel(ax, t[z], S[z], np.asarray(targets[k])[z], np.asarray(outputs[k])[z], freqs[k],
-               f"{freqs[k]:g} Hz: MSE {per_freq_mse[k]:.5f} (whole signal)", n_dots=100)
+               f"{freqs[k]:g} Hz: MSE {per_freq_mse[k]:.5f} (whole signal)", n_dots=max(100, int(100 * length / fs)))
     handles, labels = axes.flat[0].get_legend_handles_labels()
     labels[1] = "pure target sin(2π·f·t)"
     fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=9, frameon=False,
                markerscale=1.6)
-    where = "the whole signal shown" if all(s >= n / fs for s in shown) else "the end of the signal shown"
+    where = "the whole signal shown" if all(s >= n / fs for s in shown) else \
+        f"the last {shown[0]:g} s of the signal shown in every panel"
     fig.suptitle(f"Graph 2: every component on the test set ({where})", fontsize=12)
     return _save(fig, path)
+
+
+def _zero_line(ax) -> None:
+    """The 0.5 line, labelled: the MSE of answering 0 (the variance of a unit sine)."""
+    ax.axhline(0.5, color="0.35", lw=1.0, ls=":")
+    ax.set_ylim(top=max(ax.get_ylim()[1], 0.9))  # room for the label above the line
+    ax.annotate("0.5 = answering 0", (0.0, 0.5), xycoords=("axes fraction", "data"), xytext=(4, 3),
+                textcoords="offset points", ha="left", va="bottom", fontsize=8, color="0.3")
 
 
 def training_curve(path, history: list[dict], freqs) -> Path:
@@ -149,6 +172,7 @@ def training_curve(path, history: list[dict], freqs) -> Path:
     for k, f in enumerate(freqs):
         ax_tr.semilogy(steps, np.maximum(per[:, k], 1e-7), color=_fc(k), lw=1.3, label=f"{f:g} Hz")
     ax_tr.set_ylabel("MSE")
+    _zero_line(ax_tr)
     ax_tr.set_title("training loss per frequency (fresh noise each step, over the current horizon)",
                     fontsize=10)
     ax_tr.legend(loc="upper right", fontsize=8, ncol=K)
@@ -161,7 +185,12 @@ def training_curve(path, history: list[dict], freqs) -> Path:
         ax_val.semilogy(steps, np.maximum([h["val_mse"] for h in history], 1e-7), "k--", lw=1.8,
                         label="all frequencies")
         ax_val.set_title("validation MSE over the whole signal (validation noise seed)", fontsize=10)
-        ax_val.axhline(0.5, color="0.5", lw=0.8, ls=":")
+        _zero_line(ax_val)
+        if max(h["val_mse"] for h in history[:max(1, len(history) // 5)]) > 0.7:
+            ax_val.text(0.01, 0.04, "near 1 early on: training sees only the first samples after the reset, "
+                        "validation the whole signal;\nbeyond the trained horizon the output is a sine of drifting "
+                        "phase, and two unrelated unit sines differ by MSE 0.5 + 0.5 = 1",
+                        transform=ax_val.transAxes, fontsize=8, color="0.3", va="bottom")
         ax_val.set_ylabel("MSE")
         ax_val.legend(loc="upper right", fontsize=8, ncol=K + 1)
     for ax in (ax_tr, ax_val):
@@ -300,12 +329,13 @@ def psd(path, S, targets, outputs, fs: float, freqs) -> Path:
         ax.axvline(freqs[k], color="0.4", lw=0.8, ls=":")
         ax.set_ylim(floor, peak * 10)
         ax.set_xlim(0, fmax)
-        ax.set_title(f"selector {freqs[k]:g} Hz", fontsize=10)
+        ax.set_title(f"the output for the {freqs[k]:g} Hz selector (dotted line: {freqs[k]:g} Hz)", fontsize=10)
         ax.set_xlabel("frequency (Hz)")
         ax.set_ylabel("PSD (1/Hz)")
         ax.grid(alpha=0.3, which="both")
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=9, frameon=False)
-    fig.suptitle(f"Welch power spectral density on the test set ({fS[1] - fS[0]:.2g} Hz resolution, "
-                 f"0 to {fmax:g} Hz of {fs / 2:g})", fontsize=12)
+    fig.suptitle("Which frequencies each signal holds: the power of the input S, the target and the LSTM "
+                 f"output at each frequency, test set\n(Welch power spectral density, {fS[1] - fS[0]:.2g} Hz "
+                 f"resolution, 0 to {fmax:g} Hz of {fs / 2:g})", fontsize=11)
     return _save(fig, path)

@@ -17,7 +17,10 @@ import numpy as np
 from ..atomic import write_text
 from ..errors import UserError
 from ..evaluation.metrics import error_vs_time, phase_track
+from ..evaluation.run_eval import reference_kind
+from ..evaluation.verdict import verdict
 from ..locks import run_lock
+from ..models.card import describe
 from ..signals.data import load_npz
 from . import plots
 from .html import CSS, esc, img, num, table
@@ -88,7 +91,8 @@ def make_figures(run_dir: Path, metrics: dict, test=None, out=None) -> list[tupl
          "dots), noisy input S (grey). Top: the whole signal (shaded: the zooms); bottom: its first and "
          "last periods."),
         (plots.graph2(figs / "graph2.png", test.t, test.S, test.targets, out, freqs, per_mse),
-         "Graph 2: every frequency on the test set, each panel with its MSE over the whole signal."),
+         "Graph 2: every frequency on the test set, each panel with its MSE over the whole signal; all panels "
+         "show the same window at the end of the signal."),
     ]
     hist_path = run_dir / "history.json"
     if hist_path.exists():
@@ -101,7 +105,10 @@ def make_figures(run_dir: Path, metrics: dict, test=None, out=None) -> list[tupl
                                                           for h in history):
             made.append((plots.training_curve(figs / "training.png", history, freqs),
                          "Training: loss per frequency on the current horizon, validation MSE over the whole "
-                         "signal (validation seed), and the horizon curriculum with its learning rate."))
+                         "signal (validation seed), and the horizon curriculum with its learning rate. The "
+                         "dotted 0.5 line is the score of answering 0. Early on the validation MSE can sit near "
+                         "1: training has seen only the first samples after the reset, and past them the output "
+                         "is a sine of drifting phase (two unrelated unit sines differ by MSE 1)."))
     evt = metrics.get("error_vs_time") or error_vs_time(out, test.targets, test.fs)
     track = phase_track(out, test.targets, freqs, test.fs)
     made += [
@@ -111,8 +118,9 @@ def make_figures(run_dir: Path, metrics: dict, test=None, out=None) -> list[tupl
         (plots.error_histogram(figs / "error_hist.png", out - test.targets, freqs),
          "Distribution of the error (output − target) on the test set, per frequency, log count."),
         (plots.psd(figs / "psd.png", test.S, test.targets, out, test.fs, freqs),
-         "Welch power spectral density of the input S, the target and the LSTM output, per selected "
-         "frequency (dotted: the target frequency)."),
+         "Which frequencies each signal holds: the power spectrum (Welch) of the input S, the target and the "
+         "LSTM output, per selected frequency (dotted: the target frequency). A clean output has one peak, "
+         "at the dotted line."),
     ]
     return made
 
@@ -238,13 +246,14 @@ def _baselines_section(metrics: dict, freqs) -> str:
         return ""
     imp = (metrics.get("improvement") or {}).get("over_baselines") or {}
     te = metrics["test"]
-    rows = [["LSTM (this run)", num(te["mse"]), _db(te.get("snr_db")), num(te.get("r2"), 4), "",
+    rows = [["LSTM (this run)", "the model", num(te["mse"]), _db(te.get("snr_db")), num(te.get("r2"), 4), "",
              *(num(v) for v in te["per_frequency_mse"])]]
     for name, b in base.items():
-        rows.append([esc(name), num(b["mse"]), _db(b.get("snr_db")), num(b.get("r2"), 4),
-                     _db((imp.get(name) or {}).get("db")), *(num(v) for v in b["per_frequency_mse"])])
+        rows.append([esc(name), esc(f"reference, {reference_kind(name)}"), num(b["mse"]), _db(b.get("snr_db")),
+                     num(b.get("r2"), 4), _db((imp.get(name) or {}).get("db")),
+                     *(num(v) for v in b["per_frequency_mse"])])
     return ("<h2>Comparison with the baselines</h2>"
-            + table(["estimator", "MSE", "SNR (dB)", "R²", "LSTM better by (dB)",
+            + table(["estimator", "what it is", "MSE", "SNR (dB)", "R²", "LSTM better by (dB)",
                       *(f"MSE {h}" for h in _freq_head(freqs))], rows, ["model"] + [""] * len(base),
                      "baselines-table")
             + "<p class='note'>Same test signal and metrics for every estimator. “LSTM better by” = "
@@ -296,6 +305,27 @@ def _training_text(metrics: dict) -> str:
     return page
 
 
+def _first_screen(metrics: dict) -> str:
+    """The verdict on the scenario's target and one sentence on what the model does (clock or tracker)."""
+    v = metrics.get("verdict") or verdict(metrics)
+    colour = {True: "#e3f4e1", False: "#fbe3e1"}.get(v.get("met"), "#f3f3f3")
+    word = {True: "Target met", False: "Target missed"}.get(v.get("met"), "No verdict")
+    page = (f"<div id='verdict' style='background:{colour};border-radius:6px;padding:0.7em 1em;margin:1em 0'>"
+            f"<b style='font-size:1.25em'>{word}</b> for scenario {esc(v.get('scenario'))}: "
+            f"{esc(v.get('numbers'))}.<br><span class='muted'>Target: {esc(v.get('target'))}.</span></div>")
+    card = metrics.get("model_card")
+    if card:
+        sentence = describe(card).removeprefix("model: ")
+        page += f"<p id='model-role'><b>What this model does:</b> {esc(sentence[:1].upper() + sentence[1:])}.</p>"
+    return page
+
+
+SHUFFLED_NOTE = ("<p class='note' id='shuffled-note'>“Test MSE, S shuffled”: the same test signal with the samples "
+                 "of the input S put in a random order (the same values, their order in time destroyed). About "
+                 "equal to the test MSE: the model does not use S, it keeps time from the reset (a clock). Much "
+                 "larger: it reads S (a tracker).</p>")
+
+
 # ---------------------------------------------------------------------------------------------- page
 def render(run_dir: Path, metrics: dict, figures: list[tuple[Path, str]], config: str) -> str:
     freqs = metrics["frequencies"]
@@ -331,7 +361,9 @@ def render(run_dir: Path, metrics: dict, figures: list[tuple[Path, str]], config
 A stateful LSTM reads one sample of S and the one-hot selector per step, its (h, c) state carried from the
 reset at t = 0, and outputs the selected pure sine. MSE is over every row of the
 {len(freqs)}-frequency table.</p>
+{_first_screen(metrics)}
 <div class="headline">{card_html}</div>
+{SHUFFLED_NOTE if "ablation" in metrics else ""}
 <h2>Mean squared error</h2>
 {_mse_table(metrics, freqs)}
 {_quality_table(metrics, freqs)}
@@ -354,6 +386,16 @@ def write_report(run_dir: str | Path) -> Path:
     if not run_dir.is_dir():
         _load_run(run_dir)  # its one-line error; no lock file is made where there is no run
     with run_lock(run_dir, "freqextract report"):
+        mpath = run_dir / "metrics.json"
+        if mpath.is_file():
+            try:
+                head = json.loads(mpath.read_text(encoding="utf-8"))
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                head = None
+            if isinstance(head, dict) and head.get("kind") == "conditioned" and head.get("status") == "ok":
+                from .mix_report import write_mix_report
+
+                return write_mix_report(run_dir, head)
         metrics, test, out = _load_run(run_dir)
         figures = make_figures(run_dir, metrics, test, out)
         cpath = run_dir / "config.toml"

@@ -8,6 +8,7 @@ only where a checkpoint is loaded or run: the ONNX path works without it.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from ..errors import UserError
+from ..signals.data import REQUEST_INPUTS
 
 if TYPE_CHECKING:  # torch is imported where a checkpoint runs: the ONNX path works without it
     from ..models.lstm import StatefulLSTM
@@ -29,17 +31,41 @@ class ModelInfo:
     num_layers: int
     source: str  # the checkpoint or ONNX file
     config: dict = field(default_factory=dict, compare=False)  # the run config, nested dicts
+    kind: str = "selector"  # "selector" (one-hot over `frequencies`) or "conditioned" (told f as a number)
+    conditioning: str = ""  # conditioned: how nu enters (signals.data.REQUEST_INPUTS)
+    band: tuple[float, float] | None = None  # conditioned: the trained band, Hz at fs
+    card: dict = field(default_factory=dict, compare=False)  # what the model is (models.card)
 
     @property
     def n_inputs(self) -> int:
+        if self.kind == "conditioned":
+            return len(REQUEST_INPUTS[self.conditioning])
         return 1 + len(self.frequencies)
+
+    @property
+    def band_cycles(self) -> tuple[float, float] | None:
+        """The trained band in cycles per sample (what the model works in)."""
+        return None if self.band is None else (self.band[0] / self.fs, self.band[1] / self.fs)
+
+
+def info_from_config(cfg, model, source: str) -> ModelInfo:
+    """The :class:`ModelInfo` of a model trained under ``cfg`` (a RunConfig)."""
+    from ..config import to_dict
+
+    s = cfg.signal
+    conditioned = s.scenario == "mix"
+    return ModelInfo(frequencies=() if conditioned else tuple(float(f) for f in s.frequencies), fs=float(s.fs),
+                     hidden_size=model.hidden_size, num_layers=model.num_layers, source=source,
+                     config=to_dict(cfg), kind="conditioned" if conditioned else "selector",
+                     conditioning=cfg.model.conditioning if conditioned else "",
+                     band=(float(s.band[0]), float(s.band[1])) if conditioned else None)
 
 
 class Backend(Protocol):
     """Runs the network over T steps for B independent streams from a given state."""
 
     def run(self, x: np.ndarray, h: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """x (B, T, 1+K) float32, h and c (layers, B, H) -> y (B, T), h', c'."""
+        """x (B, T, n_inputs) float32, h and c (layers, B, H) -> y (B, T), h', c'."""
         ...
 
 
@@ -64,8 +90,8 @@ def load_streaming_model(path: str | Path) -> tuple[StatefulLSTM, ModelInfo, dic
     cut the gradient in training), so it streams as the plain model with the same weights. One in
     ``reset`` mode restarts every output from the zero state: it has no running state to stream.
     """
-    from ..config import to_dict
     from ..models import checkpoint
+    from ..models.card import card_of
     from ..models.lstm import SequenceLSTM, StatefulLSTM
 
     model, cfg, ckpt = checkpoint.load_model(path)
@@ -77,7 +103,5 @@ def load_streaming_model(path: str | Path) -> tuple[StatefulLSTM, ModelInfo, dic
         plain = StatefulLSTM(model.lstm.input_size, model.hidden_size, model.num_layers, init="default")
         plain.load_state_dict(model.state_dict())  # same parameter names: lstm.*, head.*
         model = plain.eval()
-    info = ModelInfo(frequencies=tuple(float(f) for f in cfg.signal.frequencies), fs=float(cfg.signal.fs),
-                     hidden_size=model.hidden_size, num_layers=model.num_layers, source=str(path),
-                     config=to_dict(cfg))
-    return model, info, ckpt
+    info = info_from_config(cfg, model, str(path))
+    return model, dataclasses.replace(info, card=card_of(ckpt, cfg.signal.scenario)), ckpt

@@ -2,14 +2,16 @@
 
 The graph is one sample for any number of streams, with the state as explicit inputs and outputs:
 
-    x      (streams, 1+K)          [S, C1..CK] per stream
+    x      (streams, n)            [S, C1..CK] per stream (a conditioned model: its request features,
+                                   signals.data.request_streams)
     h, c   (layers, streams, H)    the state before the step (zeros at a reset)
     ->
     y      (streams,)              the extracted sample
     h_out, c_out                   the state after the step, fed back as h, c for the next sample
 
 ``model.onnx.json`` beside ``model.onnx`` holds what the graph does not: the frequencies (selector
-order), fs, sizes, input and output names and shapes, the run config, the versions. Exported with
+order), fs, sizes, input and output names and shapes, the model card (its scenario, and whether it reads
+S: ``models.card``), the run config, the versions. Exported with
 the current torch exporter (``torch.onnx.export(..., dynamo=True)``); needs the ``export`` extra.
 """
 
@@ -28,6 +30,7 @@ import numpy as np
 from .. import __version__
 from ..atomic import atomic_path
 from ..errors import UserError
+from ..models.card import card_of, describe
 from .backend import ModelInfo, load_streaming_model
 
 FORMAT = "freqextract.onnx-step"
@@ -126,9 +129,13 @@ def export_onnx(checkpoint_path: str | Path, out: str | Path) -> dict:
 def _example_inputs(info: ModelInfo, streams: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     state = (info.num_layers, streams, info.hidden_size)
-    x = np.zeros((streams, info.n_inputs), dtype=np.float32)  # (B, 1+K)
+    x = np.zeros((streams, info.n_inputs), dtype=np.float32)  # (B, n)
     x[:, 0] = rng.uniform(-1, 1, streams)
-    x[np.arange(streams), 1 + np.arange(streams) % (info.n_inputs - 1)] = 1.0
+    if info.kind == "conditioned":  # any features: nu in the band, a carrier, S times it
+        x[:, 1:] = rng.uniform(-1, 1, (streams, info.n_inputs - 1))
+        x[:, 1] = rng.uniform(0.05, 1, streams)
+    else:
+        x[np.arange(streams), 1 + np.arange(streams) % (info.n_inputs - 1)] = 1.0
     return x, rng.normal(0, 0.5, state).astype(np.float32), rng.normal(0, 0.5, state).astype(np.float32)
 
 
@@ -150,16 +157,28 @@ def _check_against_eager(path: Path, step, info: ModelInfo) -> None:
 def _sidecar(info: ModelInfo, ckpt: dict, opset: int | None) -> dict:
     from importlib.metadata import version
 
-    K, L, H = len(info.frequencies), info.num_layers, info.hidden_size
+    L, H, n = info.num_layers, info.hidden_size, info.n_inputs
+    if info.kind == "conditioned":
+        from ..signals.data import REQUEST_INPUTS
+
+        meaning = (f"[{', '.join(REQUEST_INPUTS[info.conditioning])}]: the sample, the requested frequency nu "
+                   f"(cycles per sample) over the band's top {info.band_cycles[1]:g}"
+                   + (", the request's carrier cos/sin(2 pi nu n) (n: samples since the reset) and S times it"
+                      if info.conditioning == "demod" else ""))
+    else:
+        meaning = "[S, C1..CK]: the sample and the one-hot selector of the frequency"
     return {
         "format": FORMAT, "format_version": FORMAT_VERSION, "freqextract": __version__,
         "model": "freqextract.StatefulLSTM", "checkpoint": info.source, "checkpoint_kind": ckpt["kind"],
         "training_step": ckpt.get("step"),
+        "kind": info.kind, "conditioning": info.conditioning,
+        "band_hz": list(info.band) if info.band else None,
+        "band_cycles_per_sample": list(info.band_cycles) if info.band else None,
+        "model_card": info.card, "model_note": describe(info.card),
         "frequencies": list(info.frequencies), "fs": info.fs,
-        "hidden_size": H, "num_layers": L, "n_inputs": 1 + K,
+        "hidden_size": H, "num_layers": L, "n_inputs": n,
         "inputs": [
-            {"name": "x", "shape": ["streams", 1 + K], "dtype": "float32",
-             "meaning": "[S, C1..CK]: the sample and the one-hot selector of the frequency"},
+            {"name": "x", "shape": ["streams", n], "dtype": "float32", "meaning": meaning},
             {"name": "h", "shape": [L, "streams", H], "dtype": "float32",
              "meaning": "hidden state (zeros at a reset)"},
             {"name": "c", "shape": [L, "streams", H], "dtype": "float32",
@@ -179,6 +198,16 @@ def _sidecar(info: ModelInfo, ckpt: dict, opset: int | None) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------- runtime
+def check_onnx_file(path: Path) -> None:
+    """A one-line error for a file that is plainly not an ONNX graph (a checkpoint, an NPZ, text)."""
+    import zipfile
+
+    if zipfile.is_zipfile(path):  # an ONNX file is a protobuf message, never a zip archive
+        hint = " (a checkpoint? give it with --checkpoint)" if path.suffix.lower() in (".pt", ".pth") else ""
+        raise UserError(f"{path}: not an ONNX file but a zip archive{hint}; freqextract export writes "
+                        "the .onnx file")
+
+
 def read_sidecar(onnx_path: str | Path) -> ModelInfo:
     """The :class:`ModelInfo` of an exported graph, from its sidecar; every problem names the file."""
     path = sidecar_path(onnx_path)
@@ -205,8 +234,20 @@ def read_sidecar(onnx_path: str | Path) -> ModelInfo:
     def count(v):
         return isinstance(v, int) and not isinstance(v, bool) and v > 0
 
-    freqs = field("frequencies", lambda v: isinstance(v, list) and v and all(map(number, v)),
-                  "a non-empty list of frequencies in Hz")
+    kind = meta.get("kind", "selector")
+    if kind not in ("selector", "conditioned"):
+        raise UserError(f"{path}: field kind must be 'selector' or 'conditioned', got {kind!r}")
+    band, conditioning = None, ""
+    if kind == "conditioned":
+        from ..signals.data import REQUEST_INPUTS
+
+        band = tuple(field("band_hz", lambda v: isinstance(v, list) and len(v) == 2 and all(map(number, v))
+                           and v[0] < v[1], "[low, high] in Hz"))
+        conditioning = field("conditioning", lambda v: v in REQUEST_INPUTS, f"one of {', '.join(REQUEST_INPUTS)}")
+        freqs = []
+    else:
+        freqs = field("frequencies", lambda v: isinstance(v, list) and v and all(map(number, v)),
+                      "a non-empty list of frequencies in Hz")
     fs = field("fs", number, "a sampling rate > 0")
     hidden = field("hidden_size", count, "a positive integer")
     layers = field("num_layers", count, "a positive integer")
@@ -214,8 +255,12 @@ def read_sidecar(onnx_path: str | Path) -> ModelInfo:
                    "a list of tensors") for k in ("inputs", "outputs")]
     if tuple(i.get("name") for i in names[0]) != INPUTS or tuple(o.get("name") for o in names[1]) != OUTPUTS:
         raise UserError(f"{path}: inputs and outputs must be named {INPUTS} -> {OUTPUTS}")
+    config = meta.get("config") if isinstance(meta.get("config"), dict) else {}
+    scenario = (config.get("signal") or {}).get("scenario") if isinstance(config.get("signal"), dict) else None
+    card = card_of({"extra": {"card": meta.get("model_card")}}, scenario)  # older sidecars have none
     return ModelInfo(frequencies=tuple(float(f) for f in freqs), fs=float(fs), hidden_size=hidden,
-                     num_layers=layers, source=str(onnx_path), config=meta.get("config") or {})
+                     num_layers=layers, source=str(onnx_path), config=config, card=card, kind=kind,
+                     conditioning=conditioning, band=band)
 
 
 def _session(path: str | Path, threads: int, name: str):
@@ -241,6 +286,7 @@ class OnnxBackend:
         path = Path(path)
         if not path.is_file():
             raise UserError(f"{path}: ONNX file not found")
+        check_onnx_file(path)
         self.info = read_sidecar(path)
         self.session = _session(path, threads, str(path))
         got_in = [(i.name, i.shape) for i in self.session.get_inputs()]

@@ -9,6 +9,10 @@ one-hot selector, exactly the streams layout training and evaluation use (``sign
     y         (n_streams, T)        -> returned transposed, (T, n_streams)
     state     (h, c)                each (layers, n_streams, H) float32; zero after reset()
 
+A conditioned model (scenario ``mix``) is told each frequency as a number instead: one stream per requested
+frequency f (any in the trained band; Hz at the data's rate ``fs``, converted to cycles per sample), with the
+features ``signals.data.request_streams`` builds, the sample counter since the reset among its state.
+
 So pushing a whole signal from the reset state gives what ``evaluation.metrics.predict`` gives, and pushing it in
 any chunking gives the same values. The network runs in a :class:`Backend`: :class:`TorchBackend` (a
 checkpoint) or ``onnx.OnnxBackend`` (an exported one-step graph in onnxruntime), same interface.
@@ -28,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserError
+from ..signals.data import request_streams
 from .backend import Backend, ModelInfo, TorchBackend, load_streaming_model
 
 NpState = tuple[np.ndarray, np.ndarray]  # h, c: each (layers, streams, H) float32
@@ -52,23 +57,53 @@ def select_frequencies(available: Sequence[float], wanted: Sequence[float] | Non
     return chosen
 
 
-class StreamExtractor:
-    """Push samples, get the chosen frequencies' components; the state is carried between pushes."""
+def check_band(info: ModelInfo, frequencies: Sequence[float] | None, fs: float) -> np.ndarray:
+    """Requested frequencies (Hz at ``fs``) -> cycles per sample, each inside the model's trained band;
+    one outside it is refused with one line stating the band in Hz at ``fs``."""
+    if not frequencies:
+        raise UserError("frequencies: this model is told the frequency to extract; give at least one "
+                        "(e.g. --freq 2.5 6.8), in Hz")
+    lo, hi = info.band_cycles
+    nu = np.asarray([float(f) for f in frequencies], dtype=np.float64) / fs
+    for f, n in zip(frequencies, nu, strict=True):
+        if not lo * (1 - 1e-9) <= n <= hi * (1 + 1e-9):
+            at = f" at fs {fs:g} Hz" if fs != info.fs else ""
+            raise UserError(f"frequency {float(f):g} Hz: outside the model's band {lo * fs:g} to {hi * fs:g} Hz{at}")
+    if len(set(nu.tolist())) != len(nu):
+        raise UserError("frequencies: a frequency is requested twice")
+    return nu
 
-    def __init__(self, backend: Backend, info: ModelInfo, frequencies: Sequence[float] | None = None):
+
+class StreamExtractor:
+    """Push samples, get the chosen frequencies' components; the state is carried between pushes.
+
+    ``fs``: the sampling rate of the data pushed (default: the model's); the requested Hz refer to it.
+    """
+
+    def __init__(self, backend: Backend, info: ModelInfo, frequencies: Sequence[float] | None = None,
+                 fs: float | None = None):
         self.backend = backend
         self.info = info
-        self._selected = select_frequencies(info.frequencies, frequencies)
-        B = len(self._selected)
-        self._selectors = np.zeros((B, info.n_inputs), dtype=np.float32)  # (B, 1+K), column 0 is S
-        self._selectors[np.arange(B), 1 + np.asarray(self._selected)] = 1.0
-        self._one = self._selectors[:, None, :].copy()  # (B, 1, 1+K): reused for single samples
+        self.fs = float(fs) if fs is not None else info.fs
+        if info.kind == "conditioned":
+            self._nu = check_band(info, frequencies, self.fs)  # (B,) cycles per sample
+            self._requested = tuple(float(f) for f in frequencies)
+            self._selected = list(range(len(self._nu)))
+        else:
+            if fs is not None and abs(float(fs) - info.fs) > 1e-9 * info.fs:
+                raise UserError(f"fs: the model was trained at {info.fs:g} Hz and cannot run at {float(fs):g} Hz "
+                                "(only a frequency-conditioned model converts)")
+            self._selected = select_frequencies(info.frequencies, frequencies)
+            B = len(self._selected)
+            self._selectors = np.zeros((B, info.n_inputs), dtype=np.float32)  # (B, 1+K), column 0 is S
+            self._selectors[np.arange(B), 1 + np.asarray(self._selected)] = 1.0
+            self._one = self._selectors[:, None, :].copy()  # (B, 1, 1+K): reused for single samples
         self.reset()
 
     # ------------------------------------------------------------------------------------------ factories
     @classmethod
     def from_checkpoint(cls, path: str | Path, frequencies: Sequence[float] | None = None,
-                        threads: int | None = None) -> StreamExtractor:
+                        threads: int | None = None, fs: float | None = None) -> StreamExtractor:
         """PyTorch backend. ``threads``: torch's CPU threads, a process-wide setting (None: the
         checkpoint's ``train.threads``, 1 by default, the fast setting for a few streams; 0: torch's
         default)."""
@@ -76,21 +111,23 @@ class StreamExtractor:
 
         model, info, _ = load_streaming_model(path)
         configure_threads(info.config["train"]["threads"] if threads is None else threads)
-        return cls(TorchBackend(model), info, frequencies)
+        return cls(TorchBackend(model), info, frequencies, fs)
 
     @classmethod
     def from_onnx(cls, path: str | Path, frequencies: Sequence[float] | None = None,
-                  threads: int = 1) -> StreamExtractor:
+                  threads: int = 1, fs: float | None = None) -> StreamExtractor:
         """onnxruntime backend for a file written by ``freqextract export`` (and its JSON sidecar)."""
         from .onnx import OnnxBackend
 
         backend = OnnxBackend(path, threads=threads)
-        return cls(backend, backend.info, frequencies)
+        return cls(backend, backend.info, frequencies, fs)
 
     # ------------------------------------------------------------------------------------------ streaming
     @property
     def frequencies(self) -> tuple[float, ...]:
-        """The chosen frequencies, in output column order."""
+        """The chosen frequencies (Hz at ``fs``), in output column order."""
+        if self.info.kind == "conditioned":
+            return self._requested
         return tuple(self.info.frequencies[i] for i in self._selected)
 
     @property
@@ -110,6 +147,7 @@ class StreamExtractor:
         """Zero state: the next sample is the first of a new sequence (t = 0)."""
         self._h = np.zeros(self.state_shape, dtype=np.float32)
         self._c = np.zeros(self.state_shape, dtype=np.float32)
+        self.position = 0  # samples pushed since the reset (a conditioned model's carrier counts them)
 
     @property
     def state(self) -> NpState:
@@ -134,7 +172,14 @@ class StreamExtractor:
         if not np.isfinite(s).all():
             bad = int(np.flatnonzero(~np.isfinite(s.reshape(-1)))[0])
             raise ValueError(f"push: sample {bad} of the chunk is {s.reshape(-1)[bad]} (must be finite)")
-        if s.ndim == 0:
+        if self.info.kind == "conditioned":
+            chunk = np.asarray(samples, dtype=np.float64).reshape(1, -1)  # (1, T), as a batch reads it
+            if chunk.shape[1] == 0:
+                return np.zeros((0, self.n_streams), dtype=np.float32)
+            x = request_streams(chunk, self._nu[None], self.info.conditioning, self.info.band_cycles[1],
+                                start=self.position)  # (B, T, n)
+            self.position += chunk.shape[1]
+        elif s.ndim == 0:
             x = self._one
             x[:, 0, 0] = s
         elif s.shape[0] == 0:
@@ -148,10 +193,10 @@ class StreamExtractor:
 
 
 def open_extractor(checkpoint: str | Path | None = None, onnx: str | Path | None = None,
-                   frequencies: Sequence[float] | None = None) -> StreamExtractor:
+                   frequencies: Sequence[float] | None = None, fs: float | None = None) -> StreamExtractor:
     """An extractor from exactly one of a checkpoint (PyTorch) or an exported ONNX file (onnxruntime)."""
     if (checkpoint is None) == (onnx is None):
         raise UserError("give exactly one of a checkpoint or an ONNX file")
     if checkpoint is not None:
-        return StreamExtractor.from_checkpoint(checkpoint, frequencies)
-    return StreamExtractor.from_onnx(onnx, frequencies)
+        return StreamExtractor.from_checkpoint(checkpoint, frequencies, fs=fs)
+    return StreamExtractor.from_onnx(onnx, frequencies, fs=fs)

@@ -11,6 +11,9 @@ One :class:`~freqextract.signals.MixedSignal` (N samples, K frequencies) has thr
     streams (K, N, 1+K)       one stream per frequency, stepping through time together:
                               x[k, n] = [S_n, one-hot k],  y[k, n] = target_k(t_n)
                               the batch axis holds independent sequences, never consecutive samples
+
+    requests (R*Q, N, n)      mix: one stream per requested frequency nu (cycles per sample), Q per
+                              sequence, all reading the same S (see :func:`request_streams`)
 """
 
 from __future__ import annotations
@@ -96,6 +99,39 @@ def streams_from(S: np.ndarray, targets: np.ndarray, dtype=np.float32) -> tuple[
     x[..., 0] = S[:, None, :]
     x[..., 1:] = np.eye(K, dtype=dtype)[None, :, None, :]
     return x.reshape(R * K, T, 1 + K), targets.reshape(R * K, T).astype(dtype)
+
+
+REQUEST_INPUTS = {  # the per-sample features of a request stream, by model.conditioning
+    "concat": ("S", "nu"),
+    "film": ("S", "nu"),
+    "demod": ("S", "nu", "cos", "sin", "S*cos", "S*sin"),
+}
+
+
+def request_streams(S: np.ndarray, nu: np.ndarray, conditioning: str, nu_max: float, start: int = 0,
+                    dtype=np.float32) -> np.ndarray:
+    """Request streams: S (R, T) and nu (R, Q) in cycles per sample -> x (R*Q, T, n).
+
+    Stream r*Q + q reads sequence r for request q. ``nu`` enters as nu / nu_max (the top of the band is 1);
+    ``demod`` adds the request's carrier cos/sin(2 pi nu n) and S times it, n counted from the reset
+    (``start`` is the index of the first sample given; the phase is computed in float64 and reduced mod 1).
+    Streamed in chunks with ``start`` advancing, the features equal the batch's.
+    """
+    S = np.asarray(S, dtype=np.float64)
+    nu = np.asarray(nu, dtype=np.float64)
+    R, T = S.shape
+    Q = nu.shape[1]
+    names = REQUEST_INPUTS[conditioning]
+    x = np.empty((R, Q, T, len(names)), dtype=dtype)
+    x[..., 0] = S[:, None, :]
+    x[..., 1] = (nu / nu_max)[..., None]
+    if conditioning == "demod":
+        n = np.arange(start, start + T, dtype=np.float64)
+        cycles = np.mod(nu[..., None] * n, 1.0)  # float64: exact to ~1e-9 cycles for a day at 1 kHz
+        c, s = np.cos(2 * np.pi * cycles), np.sin(2 * np.pi * cycles)  # (R, Q, T)
+        x[..., 2], x[..., 3] = c, s
+        x[..., 4], x[..., 5] = S[:, None, :] * c, S[:, None, :] * s
+    return x.reshape(R * Q, T, len(names))
 
 
 # ---------------------------------------------------------------------------------------------- files
@@ -187,23 +223,39 @@ def load_csv(path: str | Path, frequencies=None, fs: float | None = None) -> Mix
     if not path.exists():
         raise UserError(f"{path}: file not found")
     try:
-        with open(path, encoding="utf-8") as fh, warnings.catch_warnings():
-            warnings.simplefilter("error")  # numpy's "input contained no data" is a damaged file here
+        with open(path, encoding="utf-8") as fh:
             header = fh.readline().strip().split(",")
-            table = np.loadtxt(fh, delimiter=",", ndmin=2)
+            k = len(header) - 3
+            if k < 1 or header != table_columns(k):
+                semi = " (columns are separated by commas, not semicolons)" if ";" in header[0] else ""
+                raise UserError(f"{path}: header must be t,S,C1..CK,target, got {','.join(header)[:80]}{semi}")
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # numpy's "input contained no data" is a damaged file here
+                table = np.loadtxt(fh, delimiter=",", ndmin=2)
+    except UserError:
+        raise
+    except UserWarning:
+        raise UserError(f"{path}: the header line only, no rows of data") from None
     except Exception as e:  # whatever a damaged file makes the reader raise, the file is at fault
         raise UserError(f"{path}: not a numeric CSV table ({describe(e)})") from None
-    k = len(header) - 3
-    if k < 1 or header != table_columns(k):
-        raise UserError(f"{path}: header must be t,S,C1..CK,target, got {','.join(header)}")
     if table.shape[1] != len(header):
         raise UserError(f"{path}: rows have {table.shape[1]} columns, header has {len(header)}")
     return from_table(table, frequencies=frequencies, fs=fs, name=str(path))
 
 
+NPY_MAGIC = b"\x93NUMPY"
+
+
 def load_signal(path: str | Path) -> MixedSignal:
-    """An NPZ or a table CSV, by extension."""
+    """An NPZ or a table CSV: by extension, else by content; anything else is a one-line UserError."""
     p = Path(path)
     if p.suffix.lower() == ".csv":
         return load_csv(p)
-    return load_npz(p)
+    if p.suffix.lower() in (".npz", ".npy") or not p.is_file():
+        return load_npz(p)
+    with open(p, "rb") as fh:
+        head = fh.read(len(NPY_MAGIC))
+    if head.startswith(b"PK") or head == NPY_MAGIC:  # a zip archive (NPZ) or a bare .npy array
+        return load_npz(p)
+    raise UserError(f"{p}: not an NPZ or CSV file (give a .npz in the exchange format, as freqextract generate "
+                    "writes it, or its table as .csv)")

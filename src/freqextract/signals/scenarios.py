@@ -1,4 +1,4 @@
-"""Noisy mixed signals for the three scenarios (docs/method.md and docs/scenarios.md), vectorised numpy.
+"""Noisy mixed signals for the scenarios (docs/method.md and docs/scenarios.md), vectorised numpy.
 
 For K frequencies f_i and n = 0..N-1, t = n / fs:
 
@@ -8,6 +8,8 @@ For K frequencies f_i and n = 0..N-1, t = n / fs:
     offsets       S(t) = 1/K sum_i A_i(t) sin(2 pi f_i t + theta_i + phi_i(t)) + sigma * N(0, 1)
                   theta_i ~ U(0, 2 pi) once per sequence, phi ~ U(-pi s, pi s) per sample
                   target_i(t) = sin(2 pi f_i t + theta_i)
+
+    mix           a mixture of 1..6 components from a band, with requests (see :mod:`.mix`)
 
 A and phi are drawn anew at every sample, independently per component. Every draw comes from
 ``numpy.random.default_rng(seed)`` in a fixed order (theta, A, phi, AWGN), so a seed fixes the data.
@@ -89,6 +91,8 @@ def draw(cfg: SignalConfig, rng: np.random.Generator, n_seq: int = 1, n_samples:
 
 def generate(cfg: SignalConfig, seed: int) -> MixedSignal:
     """The full-length sequence for one noise seed (seed 1 = train, seed 2 = test in the spec)."""
+    if cfg.scenario == "mix":
+        return _generate_mix(cfg, seed)
     rng = np.random.default_rng(seed)
     S, targets = draw(cfg, rng, 1)
     meta = {
@@ -105,3 +109,24 @@ def generate(cfg: SignalConfig, seed: int) -> MixedSignal:
         t=time_axis(cfg), S=S[0], targets=targets[0],
         frequencies=np.asarray(cfg.frequencies, dtype=np.float64), fs=float(cfg.fs), meta=meta,
     )
+
+
+def _generate_mix(cfg: SignalConfig, seed: int) -> MixedSignal:
+    """One ``mix`` sequence (see :mod:`.mix`): its true frequencies, their components as the targets, and
+    in ``meta`` the levels, phases and noise settings (docs/extractor.md)."""
+    from .mix import draw_mix
+
+    S, mix, comps = draw_mix(cfg, np.random.default_rng(seed), 1)
+    k = int(mix.count[0])
+    meta = {
+        "scenario": "mix", "seed": int(seed), "generator": "freqextract", "generator_version": GENERATOR_VERSION,
+        "amplitudes": [float(a) for a in mix.levels[0, :k]], "phases": [float(p) for p in mix.phases[0, :k]],
+        "noise_sigma": cfg.noise_sigma, "phase_scale": cfg.phase_scale,
+        "signal": {
+            "fs": cfg.fs, "duration": cfg.duration, "amplitude": list(cfg.amplitude),
+            "phase_scale": cfg.phase_scale, "noise_sigma": cfg.noise_sigma, "band": list(cfg.band),
+            "components": list(cfg.components), "min_separation": cfg.min_separation, "levels": list(cfg.levels),
+        },
+    }
+    return MixedSignal(t=time_axis(cfg), S=S[0], targets=comps[0, :k], frequencies=mix.frequencies[0, :k].copy(),
+                       fs=float(cfg.fs), meta=meta)

@@ -4,10 +4,11 @@
       config.toml            the effective config (defaults + file + --set)
       data/train.npz         signal.train_seed, NPZ exchange format
       data/test.npz          signal.test_seed
-      checkpoints/final.pt   the trained model (checkpoint dict)
+      checkpoints/final.pt   the trained model (checkpoint dict; extra.card: what it is, models.card)
       checkpoints/resume-<seed>.pt   each candidate's training state, for --resume (training/resume.py)
       history.json           training curve
-      metrics.json           {"status": "ok", "train": {...}, "test": {...}, "ablation": {...}, ...},
+      metrics.json           {"status": "ok", "train": {...}, "test": {...}, "ablation": {...},
+                             "model_card": {...}, "verdict": {...}, ...},
                              or {"status": "diverged", "diverged": {...}} and nothing else evaluated
       predictions.npz        outputs of the model on train and test, (K, N) each
       test_predictions.csv   the K*N-row test table (t, S, C1..CK, target) plus output and error
@@ -30,10 +31,12 @@ from ..atomic import atomic_path, remove_leftovers, write_json, write_text
 from ..config import RunConfig, dumps, load
 from ..errors import Diverged, UserError
 from ..evaluation.metrics import evaluate_signal, write_rows_csv
-from ..evaluation.run_eval import evaluate_all, summary, time_to_target
+from ..evaluation.run_eval import evaluate_all, model_card, summary, time_to_target
+from ..evaluation.verdict import verdict
 from ..locks import check_free, run_lock
 from ..models import checkpoint
-from ..runtime import select_device
+from ..models.card import describe
+from ..runtime import configure_threads, select_device
 from ..signals.data import save_npz
 from ..signals.scenarios import generate
 from ..training import resume
@@ -167,14 +170,19 @@ def _complete(cfg: RunConfig, run_dir: Path, device, progress: bool, echo: Calla
         raise
     train_wall = time.perf_counter() - t0
     write_json(run_dir / "history.json", result.history)
+    card, ablation = model_card(result.model, cfg, test_sig, device)  # what the model is, kept with it
     # final.pt last: it marks the training as finished (see resumable)
     checkpoint.save(run_dir / "checkpoints" / "final.pt", result.model, cfg, result.steps, result.optimizer,
                     extra={"train_seconds": train_wall,
-                           "kept_candidate_seed": next(c["seed"] for c in candidates if c["kept"])})
+                           "kept_candidate_seed": next(c["seed"] for c in candidates if c["kept"]),
+                           "card": card})
     echo(f"trained in {train_wall:.1f} s (kept candidate: {result.steps} steps)")
     if not evaluate:
+        echo(describe(card))
         return run_dir
 
+    if cfg.signal.scenario == "mix":
+        return _complete_mix(cfg, run_dir, result, candidates, train_wall, device, echo, card)
     model = result.model
     for c, m in zip(candidates, candidate_models, strict=True):  # the spread over inits, not only the kept one
         c["test_mse"] = evaluate_signal(m, test_sig, device)[0]["mse"] if m is not None else None
@@ -183,8 +191,9 @@ def _complete(cfg: RunConfig, run_dir: Path, device, progress: bool, echo: Calla
         from ..evaluation.baselines import run_all
 
         baselines = run_all(test_sig)
-    metrics, outputs = evaluate_all(model, cfg, train_sig, test_sig, device, baselines=baselines)
-    metrics = {"status": "ok", **metrics}
+    metrics, outputs = evaluate_all(model, cfg, train_sig, test_sig, device, baselines=baselines,
+                                    ablation=ablation)
+    metrics = {"status": "ok", **metrics, "model_card": card}
     # seconds: this invocation's training wall time (after a resume: since the resume; each candidate's own
     # seconds count from its start)
     metrics["training"] = {"steps": result.steps, "seconds": train_wall, "device": str(device),
@@ -195,6 +204,7 @@ def _complete(cfg: RunConfig, run_dir: Path, device, progress: bool, echo: Calla
                            "peak_rss_mib": max(resource.getrusage(who).ru_maxrss for who in
                                                (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024}
     metrics["versions"] = checkpoint.versions()
+    metrics["verdict"] = verdict(metrics)
     with atomic_path(run_dir / "predictions.npz", suffix=".npz") as tmp:
         np.savez(tmp, train=outputs["train"], test=outputs["test"], frequencies=train_sig.frequencies)
     write_rows_csv(run_dir / "test_predictions.csv", test_sig, outputs["test"])
@@ -205,6 +215,35 @@ def _complete(cfg: RunConfig, run_dir: Path, device, progress: bool, echo: Calla
 
         write_report(run_dir)
     echo(summary(metrics))
+    return run_dir
+
+
+def _complete_mix(cfg: RunConfig, run_dir: Path, result, candidates: list[dict], train_wall: float, device,
+                  echo: Callable[[str], None], card: dict) -> Path:
+    """The results of a frequency-conditioned model (scenario mix): the NMSE and absent power on held-out
+    mixtures against references tuned on training mixtures, the band sweep, the mix report."""
+    from ..evaluation.mix import evaluate_mix_run
+    from ..evaluation.mix import summary as mix_summary
+
+    configure_threads(cfg.train.threads)
+    metrics, outputs = evaluate_mix_run(result.model.to("cpu"), cfg)
+    metrics = {"status": "ok", **metrics, "model_card": card}
+    metrics["training"] = {"steps": result.steps, "seconds": train_wall, "device": str(device),
+                           "resumed": any("resumed_from" in c for c in candidates),
+                           "final_loss": result.history[-1]["loss"] if result.history else None,
+                           "candidates": candidates}
+    metrics["versions"] = checkpoint.versions()
+    with atomic_path(run_dir / "predictions.npz", suffix=".npz") as tmp:
+        np.savez(tmp, **outputs)
+    write_json(run_dir / "metrics.json", metrics)
+    if cfg.eval.report:
+        from ..reporting.report import write_report
+
+        write_report(run_dir)
+    echo(mix_summary(metrics))
+    echo(describe(card))
+    if cfg.eval.report:
+        echo(f"report: {run_dir / 'report.html'}")
     return run_dir
 
 

@@ -9,15 +9,17 @@ test seed) is kept; a candidate that diverges is left out.
 from __future__ import annotations
 
 import dataclasses
+import math
 import multiprocessing
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import torch
-from tqdm.auto import tqdm
 
 from ..config import RunConfig
 from ..errors import Diverged
@@ -25,7 +27,8 @@ from ..models.checkpoint import build_model
 from ..models.lstm import StatefulLSTM
 from ..runtime import select_device
 from . import resume
-from .loop import TrainResult, train
+from .loop import TrainResult, WorkFn, train
+from .progress import WorkBar, planned_work
 
 
 def candidate_seeds(cfg: RunConfig) -> list[int]:
@@ -52,27 +55,46 @@ def _worker_init(queue, parent: int) -> None:
 
 
 def _train_one(cfg: RunConfig, device: torch.device, progress: bool | None, path: Path | None,
-               on_log: Callable[[dict], None] | None = None) -> dict:
+               on_log: Callable[[dict], None] | None = None, on_work: WorkFn | None = None) -> dict:
     """Train one candidate; a divergence is data (``{"seed", "diverged"}``), not an exception."""
     try:
-        res = train(cfg, device=device, progress=progress, on_log=on_log, state_path=path)
+        res = train(cfg, device=device, progress=progress, on_log=on_log, state_path=path, on_work=on_work)
     except Diverged as e:
         return {"seed": cfg.train.seed, "diverged": e.record()}
     return {"seed": cfg.train.seed, "result": res, "history": res.history, "steps": res.steps,
             "seconds": res.seconds, "resumed_from": res.resumed_from}
 
 
+class _QueueWork:
+    """A worker's ``on_work``: (index, done, remaining, loss) onto the progress queue, at most every
+    ``every`` seconds and always at the end."""
+
+    def __init__(self, index: int, every: float = 0.5):
+        self.index, self.every, self.last = index, every, -math.inf
+
+    def __call__(self, done: int, remaining: int, loss: float) -> None:
+        now = time.monotonic()
+        if remaining == 0 or now - self.last >= self.every:
+            self.last = now
+            _progress.put((self.index, done, remaining, loss))
+
+
 def _train_candidate(args) -> dict:
     """Worker: train one candidate on the CPU and hand back plain data (weights, optimiser, history).
-    Every history record is also put on the progress queue (index, step, loss) for the parent's bar."""
+    Its work is put on the progress queue for the parent's bar (``_QueueWork``)."""
     index, cfg, device, path = args
-    r = _train_one(cfg, torch.device(device), False, path,
-                   on_log=lambda rec: _progress.put((index, rec["step"], rec["loss"])))
+    r = _train_one(cfg, torch.device(device), False, path, on_work=_QueueWork(index))
     if "result" in r:
         res = r.pop("result")
         r.update(state_dict={k: v.cpu() for k, v in res.model.state_dict().items()},
                  optimizer=res.optimizer.state_dict())
     return r
+
+
+def work_bar(cfgs: list[RunConfig], progress: bool | None) -> WorkBar:
+    """One bar over the planned work of every candidate (:mod:`.progress`), their losses side by side."""
+    return WorkBar([planned_work(c) for c in cfgs], [f"seed {c.train.seed}" for c in cfgs], progress,
+                   desc=f"train x{len(cfgs)}" if len(cfgs) > 1 else "train")
 
 
 def _train_in_workers(cfgs: list[RunConfig], paths: list[Path | None], workers: int,
@@ -83,18 +105,15 @@ def _train_in_workers(cfgs: list[RunConfig], paths: list[Path | None], workers: 
     with ctx.Pool(workers, initializer=_worker_init, initargs=(queue, os.getpid())) as pool:
         pending = pool.map_async(_train_candidate, [(i, c, "cpu", p) for i, (c, p) in
                                                     enumerate(zip(cfgs, paths, strict=True))])
-        total = sum(c.train.max_steps for c in cfgs)
-        disable = (not progress) if progress is not None else None
-        with tqdm(total=total, desc=f"train x{len(cfgs)}", disable=disable, leave=False) as bar:
-            done = [0] * len(cfgs)
+        bar = work_bar(cfgs, progress)
+        try:
             while not pending.ready() or not queue.empty():
                 try:
-                    i, step, loss = queue.get(timeout=0.5)
+                    bar.report(*queue.get(timeout=0.5))
                 except Exception:  # queue.Empty
                     continue
-                bar.update(step - done[i])
-                done[i] = step
-                bar.set_postfix(loss=f"{loss:.4f}")
+        finally:
+            bar.close()
         results = pending.get()
         pool.close()  # let the workers exit cleanly (terminating them leaks their semaphores)
         pool.join()
@@ -125,7 +144,12 @@ def train_best_of(cfg: RunConfig, device: torch.device | None = None, progress: 
     paths = [resume.state_path(checkpoint_dir, s) if checkpoint_dir is not None else None for s in seeds]
     workers = cfg.train.workers or os.cpu_count() or 1
     if len(cfgs) == 1 or workers == 1 or device.type != "cpu":
-        results = [_train_one(c, device, progress, p, on_log) for c, p in zip(cfgs, paths, strict=True)]
+        bar = work_bar(cfgs, progress)
+        try:
+            results = [_train_one(c, device, progress, p, on_log, partial(bar.report, i))
+                       for i, (c, p) in enumerate(zip(cfgs, paths, strict=True))]
+        finally:
+            bar.close()
     else:
         results = _train_in_workers(cfgs, paths, min(workers, len(cfgs)), progress)
     summaries = []

@@ -9,6 +9,7 @@ a fresh init. Deterministic given the losses; its state is saved with a resumabl
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from typing import TYPE_CHECKING
 
@@ -43,17 +44,32 @@ class Curriculum:
         self.restarts = 0  # fresh inits after a failed warm-up
         self.restart_pending = False  # set when the trainer must re-initialise the model before the next step
         self.ema: np.ndarray | None = None
+        self.work = 0  # samples per stream of the steps taken (the sum of their horizons)
 
     # ------------------------------------------------------------------ plan
     def _horizon(self) -> int:
-        h0 = self.t.warmup_horizon
-        if self.phase == "warm-up":
-            h = h0
-        elif self.phase == "growth":
-            h = int(round(h0 * (self.n / h0) ** ((self.advances + 1) / self.t.growth_steps)))
-        else:
-            h = self.n
-        return max(self.seq_len, h // self.seq_len * self.seq_len)  # windows must tile the horizon
+        return self._horizon_of(self.phase, self.advances)
+
+    def _horizon_of(self, phase: str, advances: int) -> int:
+        if phase == "growth":
+            return _growth_horizon(self.t.warmup_horizon, self.n, self.t.growth_steps, self.seq_len, advances)
+        return _fit(self.t.warmup_horizon if phase == "warm-up" else self.n, self.seq_len)
+
+    def remaining_work(self) -> int:
+        """Samples per stream that the steps still planned will take (the sum of their horizons), if every
+        gate opens on time from here on: what :func:`schedule` plans from this state. ``work`` plus this is
+        the whole plan; a gate that holds the plan back, or a restart, makes it grow."""
+        t = self.t
+        if self.phase == "done":
+            return 0
+        total, phase, advances = 0, self.phase, self.advances
+        if phase == "warm-up":
+            total += max(t.warmup_steps - self.in_phase, 1) * self._horizon_of("warm-up", 0)
+            phase, advances = ("growth" if t.growth_steps else "final"), 0
+        if phase == "growth" and advances < t.growth_steps:
+            total += _growth_work(t.warmup_horizon, self.n, t.growth_steps, self.seq_len)[advances]
+        final_left = t.final_steps - (self.in_phase if self.phase == "final" else 0)
+        return total + max(final_left, 0) * self._horizon_of("final", 0)
 
     def _lr(self, horizon: int) -> float:
         t = self.t
@@ -86,6 +102,7 @@ class Curriculum:
         """Record the losses of the step just taken and move the plan on."""
         t = self.t
         loss = np.asarray(per_freq_loss, dtype=np.float64)
+        self.work += self._horizon()  # the step just taken
         self.ema = loss if self.ema is None else t.loss_ema * self.ema + (1 - t.loss_ema) * loss
         self.step += 1
         self.in_phase += 1
@@ -120,12 +137,31 @@ class Curriculum:
         return {k: resume.to_plain(v) for k, v in vars(self).items() if not dataclasses.is_dataclass(v)}
 
     def load_state_dict(self, state: dict) -> None:
-        """Restore :meth:`state_dict`; the attributes must be exactly those this version keeps."""
+        """Restore :meth:`state_dict`; the attributes must be exactly those this version keeps (a state saved
+        before ``work`` was counted restarts the count from its step)."""
+        if "work" not in state and set(state) | {"work"} == set(self.state_dict()):
+            state = {**state, "work": 0}
         if set(state) != set(self.state_dict()):
             raise ValueError(f"curriculum state has attributes {sorted(state)}, "
                              f"expected {sorted(self.state_dict())}")
         for k, v in state.items():
             setattr(self, k, resume.from_plain(v))
+
+
+def _fit(h: int, seq_len: int) -> int:
+    return max(seq_len, h // seq_len * seq_len)  # windows must tile the horizon
+
+
+def _growth_horizon(h0: int, n: int, steps: int, seq_len: int, advances: int) -> int:
+    """The horizon after ``advances`` of ``steps`` geometric advances from ``h0`` to ``n``."""
+    return _fit(int(round(h0 * (n / h0) ** ((advances + 1) / steps))), seq_len)
+
+
+@functools.lru_cache(maxsize=8)
+def _growth_work(h0: int, n: int, steps: int, seq_len: int) -> tuple[int, ...]:
+    """Entry a: the sum of the growth horizons from advance a on (what the growth still takes)."""
+    horizons = [_growth_horizon(h0, n, steps, seq_len, a) for a in range(steps)]
+    return tuple(int(v) for v in np.cumsum(horizons[::-1])[::-1])
 
 
 def schedule(cfg: RunConfig, losses=None) -> list[tuple[str, int, float]]:

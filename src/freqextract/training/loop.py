@@ -20,21 +20,22 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from ..config import RunConfig
-from ..errors import Diverged
+from ..errors import Diverged, UserError
+from ..models import checkpoint
 from ..models.checkpoint import build_model
 from ..models.lstm import SequenceLSTM, State, StatefulLSTM, detach_state
 from ..runtime import configure_threads, seed_everything, select_device
-from ..signals.data import streams_from, to_streams
-from ..signals.scenarios import draw, generate
 from . import resume
+from .batches import training_batch, validation_batch
 from .curriculum import Curriculum, focus_loss
+from .progress import WorkBar, planned_work, streams
 
 
 # ---------------------------------------------------------------------------------------------- windows
@@ -116,18 +117,39 @@ def fresh_init(cfg: RunConfig, device: torch.device, restart: int) -> tuple[Stat
     if restart:
         seed = int(np.random.SeedSequence([cfg.train.seed, restart]).generate_state(1)[0])
     seed_everything(seed)
-    model = build_model(cfg).to(device)
+    model = build_model(cfg)
+    if cfg.train.init_from:
+        start_from(model, cfg.train.init_from)
+    model = model.to(device)
     model.train()
     return model, torch.optim.Adam(model.parameters(), lr=cfg.train.lr)
 
 
+def start_from(model: StatefulLSTM, path: str) -> None:
+    """Load the weights of the model checkpoint ``path`` into ``model`` (``train.init_from``: transfer to a
+    new frequency set or band); a checkpoint of another kind or shape is a UserError naming the field."""
+    if not Path(path).is_file():
+        raise UserError(f"train.init_from: {path}: checkpoint not found")
+    ckpt = checkpoint.load(path)
+    if ckpt["kind"] != checkpoint.model_kind(model):
+        raise UserError(f"train.init_from: {path} holds a {ckpt['kind']}, this config trains a "
+                        f"{checkpoint.model_kind(model)}")
+    checkpoint.load_weights(f"train.init_from: {path}", model, ckpt["state_dict"])
+
+
+WorkFn = Callable[[int, int, float], None]  # (samples done, samples still planned, the step's loss)
+
+
 def train(cfg: RunConfig, device: torch.device | None = None, progress: bool | None = None,
           on_log: Callable[[dict], None] | None = None, window_fn: WindowFn = fused_window,
-          state_path: str | Path | None = None) -> TrainResult:
+          state_path: str | Path | None = None, on_work: WorkFn | None = None) -> TrainResult:
     """Train the model a config describes; deterministic on CPU for a given ``train.seed``.
 
     ``on_log(record)`` is called with every history record (step, val_mse, ...: every ``train.log_every``
     steps); an exception it raises ends the training (a sweep prunes a hopeless trial this way).
+
+    Progress is counted in work (:mod:`freqextract.training.progress`): ``on_work(done, remaining, loss)``
+    after every step, in samples over all streams; without it, ``progress`` shows this training's own bar.
 
     ``state_path``: a resume checkpoint (:mod:`freqextract.training.resume`). If it exists, training goes on from
     it (and a finished one is handed back as it is); the state is written there every
@@ -139,9 +161,8 @@ def train(cfg: RunConfig, device: torch.device | None = None, progress: bool | N
     configure_threads(cfg.train.threads)
     model, optimizer = fresh_init(cfg, device, restart=0)
     rng = np.random.default_rng([cfg.train.seed, 0xF2E9])  # training noise, never the eval seeds' streams
-    K, R = len(cfg.signal.frequencies), cfg.train.realisations
     curriculum = Curriculum(cfg)
-    val_x, val_y = (torch.as_tensor(a, device=device) for a in to_streams(generate(cfg.signal, cfg.signal.val_seed)))
+    val_batch = validation_batch(cfg, device)
     history: list[dict] = []
     step, elapsed, saved = 0, 0.0, None
     if state_path is not None and Path(state_path).exists():
@@ -159,46 +180,48 @@ def train(cfg: RunConfig, device: torch.device | None = None, progress: bool | N
                         step=step, history=history, seconds=time.perf_counter() - t0, done=done)
 
     t0 = time.perf_counter() - elapsed
-    bar = tqdm(total=cfg.train.max_steps, initial=step, desc="train",
-               disable=(not progress) if progress is not None else None, leave=False)
+    bar = None
+    if on_work is None:
+        bar = WorkBar([planned_work(cfg)], [f"seed {cfg.train.seed}"], progress)
+        on_work = partial(bar.report, 0)
+    n_streams = streams(cfg)
     while (item := curriculum.next()) is not None:
         phase, horizon, lr = item
         step += 1
         for group in optimizer.param_groups:
             group["lr"] = lr
-        S, targets = draw(cfg.signal, rng, R, horizon)
-        x, y = streams_from(S, targets)  # (R*K, h, 1+K), (R*K, h)
+        batch = training_batch(cfg, rng, horizon, device)  # x (B, h, n), y (B, h)
         window = horizon if cfg.train.tbptt == 0 else min(horizon, cfg.train.tbptt)
         try:
-            err = train_sequence(model, optimizer, torch.as_tensor(x, device=device),
-                                 torch.as_tensor(y, device=device), window, cfg.train.clip, window_fn,
-                                 loss_fn=lambda e: focus_loss(e.reshape(R, K).mean(0), cfg.train.focus),
+            err = train_sequence(model, optimizer, batch.x, batch.y, window, cfg.train.clip, window_fn,
+                                 loss_fn=lambda e, b=batch: focus_loss(b.group_means(e), cfg.train.focus),
                                  max_grad_norm=cfg.train.max_grad_norm)
         except Diverged as e:
-            bar.close()
+            if bar is not None:
+                bar.close()
             raise Diverged(e.reason, step=step, seed=cfg.train.seed) from None
-        per_freq = err.reshape(R, K).mean(0)
+        per_freq = batch.group_means(err)  # (groups,): per frequency, or present/absent requests
         loss = float(per_freq.mean())
         curriculum.update(per_freq.cpu().numpy())
-        bar.update(1)
+        on_work(n_streams * curriculum.work, n_streams * curriculum.remaining_work(), loss)
         if curriculum.restart_pending:
             curriculum.restart_pending = False
             model, optimizer = fresh_init(cfg, device, restart=curriculum.restarts)
         if step % cfg.train.log_every == 0 or step == 1 or curriculum.phase == "done":
             with torch.no_grad():
-                val = per_stream_mse(model(val_x)[0], val_y)  # (K,) over the whole signal
+                val = val_batch.group_means(per_stream_mse(model(val_batch.x)[0], val_batch.y))  # (groups,)
             rec = {"step": step, "phase": phase, "horizon": horizon, "lr": lr, "loss": loss,
                    "restarts": curriculum.restarts,
                    "per_frequency_loss": [float(v) for v in per_freq], "val_mse": float(val.mean()),
                    "val_per_frequency_mse": [float(v) for v in val], "seconds": time.perf_counter() - t0}
             history.append(rec)
-            bar.set_postfix(phase=phase, h=horizon, loss=f"{loss:.4f}")
             if on_log is not None:
                 on_log(rec)
         every = cfg.train.checkpoint_every
         if every and step % every == 0 and curriculum.phase != "done":
             save_state(done=False)
-    bar.close()
+    if bar is not None:
+        bar.close()
     save_state(done=True)
     model.eval()
     return TrainResult(model=model, optimizer=optimizer, history=history, steps=step,

@@ -1,0 +1,54 @@
+"""What a step trains on: the mix batch's weights make the weighted MSE the NMSE; init_from transfers."""
+
+import numpy as np
+import pytest
+import torch
+
+from freqextract.config import load
+from freqextract.errors import UserError
+from freqextract.models.checkpoint import build_model, save
+from freqextract.training.batches import mix_batch, training_batch
+from freqextract.training.loop import train
+
+TINY = ["signal.duration=0.5", "model.hidden_size=8", "train.warmup_horizon=100", "train.warmup_steps=3",
+        "train.growth_steps=1", "train.final_steps=1", "train.candidates=1", "train.log_every=1"]
+
+
+def test_mix_batch_weights_give_nmse_and_absent_power():
+    cfg = load("mix", TINY)
+    b = mix_batch(cfg, np.random.default_rng(0), 6, 500, "cpu")
+    assert b.x.shape == (24, 500, 6) and b.n_groups == 2
+    zero = b.group_means(((torch.zeros_like(b.y) - b.y) ** 2).mean(1))
+    assert zero[0] == pytest.approx(1.0, abs=0.1)  # answering 0 to a present request: NMSE about 1
+    assert zero[1] == 0.0  # and to an absent one: no power
+
+
+def test_same_seed_same_batch_and_spec_batches_are_per_frequency():
+    cfg = load("mix", TINY)
+    a = training_batch(cfg, np.random.default_rng(5), 100, "cpu")
+    b = training_batch(cfg, np.random.default_rng(5), 100, "cpu")
+    assert torch.equal(a.x, b.x) and torch.equal(a.y, b.y)
+    spec = training_batch(load("spec", TINY), np.random.default_rng(5), 100, "cpu")
+    assert spec.n_groups == 4 and spec.group_means(torch.arange(4.0)).tolist() == [0, 1, 2, 3]
+
+
+def test_mix_training_runs_and_records_present_and_absent():
+    result = train(load("mix", TINY), progress=False)
+    assert len(result.history[-1]["val_per_frequency_mse"]) == 2
+
+
+def test_init_from_starts_from_the_weights(tmp_path):
+    cfg = load("mix", TINY)
+    model = build_model(cfg)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.fill_(0.01)
+    save(tmp_path / "start.pt", model, cfg, step=0)
+    from freqextract.training.loop import fresh_init
+
+    started, _ = fresh_init(load("mix", [*TINY, f'train.init_from="{tmp_path / "start.pt"}"']), "cpu", 0)
+    assert all(torch.all(p == 0.01) for p in started.parameters())
+    with pytest.raises(UserError, match="train.init_from"):
+        fresh_init(load("mix", [*TINY, 'train.init_from="nowhere.pt"']), "cpu", 0)
+    with pytest.raises(UserError, match="ConditionedLSTM"):
+        fresh_init(load("spec", [*TINY, f'train.init_from="{tmp_path / "start.pt"}"']), "cpu", 0)
