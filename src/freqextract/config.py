@@ -123,6 +123,13 @@ class EvalConfig:
     baselines: bool = True  # run the classical baselines (evaluation/baselines.py) on the test signal beside the model
     report: bool = True  # figures/ and report.html (false: skipped; `freqextract report RUN_DIR` draws them)
     shuffle_seed: int = 12345
+    # the tuned references (evaluation/references.py) choose their parameters on tune_sequences sequences
+    # of noise seeds tune_seed, tune_seed + 1, ...: training-side seeds, never a test or validation seed
+    tune_seed: int = 1001
+    tune_sequences: int = 8
+
+    def tuning_seeds(self) -> list[int]:
+        return list(range(self.tune_seed, self.tune_seed + self.tune_sequences))
 
 
 @dataclass(frozen=True)
@@ -339,6 +346,16 @@ def validate(cfg: RunConfig, signal_only: bool = False) -> None:
     if t.max_grad_norm < 0:
         raise UserError(f"train.max_grad_norm: must be >= 0 (0 = off), got {t.max_grad_norm:g}")
     _at_least("eval", cfg.eval, "shuffle_seed", 0)
+    _at_least("eval", cfg.eval, "tune_seed", 0)
+    _at_least("eval", cfg.eval, "tune_sequences", 1)
+    tune = cfg.eval.tuning_seeds()
+    test = range(s.test_seed, s.test_seed + TEST_SEEDS)
+    clash = sorted(set(tune) & {*test, s.val_seed})
+    if clash:
+        raise UserError(f"eval.tune_seed: the tuning seeds {tune[0]}..{tune[-1]} include {clash[0]}, a "
+                        f"{'validation' if clash[0] == s.val_seed else 'test'} seed (test seeds "
+                        f"{test[0]}..{test[-1]}, validation seed {s.val_seed}); tuning on it would let "
+                        "held-out data pick the references")
 
 
 # ---------------------------------------------------------------------------------------------- files
