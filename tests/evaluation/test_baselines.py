@@ -8,7 +8,7 @@ import subprocess
 
 import numpy as np
 import pytest
-from conftest import MODULE, cli_env
+from conftest import MODULE, cli_env, with_new_future
 from scipy import signal as sps
 
 from freqextract.cli import main
@@ -178,9 +178,7 @@ def test_rls_constant_term_absorbs_dc(offsets_sig):
 # ---------------------------------------------------------------------------------------------- causality
 def test_causal_baselines_ignore_the_future(offsets_sig):
     m = 1234
-    changed = MixedSignal(t=offsets_sig.t, S=offsets_sig.S.copy(), targets=offsets_sig.targets,
-                          frequencies=offsets_sig.frequencies, fs=offsets_sig.fs)
-    changed.S[m:] = np.random.default_rng(0).normal(size=offsets_sig.n_samples - m)
+    changed = with_new_future(offsets_sig, m, seed=0)
     a, b = bl.run_all(offsets_sig), bl.run_all(changed)
     for name, spec in bl.BASELINES.items():
         past_same = np.array_equal(a[name][:, :m], b[name][:, :m])
