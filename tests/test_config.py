@@ -294,6 +294,8 @@ BAD = [
     ("eval.tune_seed", _cfg(signal={"test_seed": 1000})),  # test seeds 1000..1009 hold the default 1001
     ("eval.tune_seed", _cfg(eval={"tune_seed": 13}, signal={"val_seed": 14})),  # the validation seed
     ("eval.tune_sequences", _cfg(eval={"tune_sequences": 0})),
+    ("eval.bayes_particles", _cfg(eval={"bayes_particles": -1})),
+    ("eval.bayes_particles", _cfg(eval={"bayes_particles": 1})),
     # _coerce: types
     ("signal.fs", _cfg(signal={"fs": "1000"})),
     ("signal.fs", _cfg(signal={"fs": True})),

@@ -127,6 +127,7 @@ class EvalConfig:
     # of noise seeds tune_seed, tune_seed + 1, ...: training-side seeds, never a test or validation seed
     tune_seed: int = 1001
     tune_sequences: int = 8
+    bayes_particles: int = 4096  # particles of the Bayes reference on offsets (evaluation/smc.py); 0 = none
 
     def tuning_seeds(self) -> list[int]:
         return list(range(self.tune_seed, self.tune_seed + self.tune_sequences))
@@ -348,6 +349,9 @@ def validate(cfg: RunConfig, signal_only: bool = False) -> None:
     _at_least("eval", cfg.eval, "shuffle_seed", 0)
     _at_least("eval", cfg.eval, "tune_seed", 0)
     _at_least("eval", cfg.eval, "tune_sequences", 1)
+    _at_least("eval", cfg.eval, "bayes_particles", 0)
+    if cfg.eval.bayes_particles == 1:
+        raise UserError("eval.bayes_particles: a particle filter needs at least 2 particles (0 = none), got 1")
     tune = cfg.eval.tuning_seeds()
     test = range(s.test_seed, s.test_seed + TEST_SEEDS)
     clash = sorted(set(tune) & {*test, s.val_seed})

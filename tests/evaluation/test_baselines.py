@@ -234,7 +234,8 @@ def test_cli_table_and_csv(data_file, tmp_path, capsys):
         assert name in text
     assert "offsets, seed 2" in text and f"wrote {out}" in text
     rows = list(csv.DictReader(out.open()))
-    assert [r["baseline"] for r in rows] == list(bl.BASELINES)
+    assert [r["baseline"] for r in rows] == [*bl.BASELINES, "rls-tuned", "bandpass-tuned", "bayes-smc"]
+    assert {r["baseline"]: r["kind"] for r in rows}["rls-causal"] == "untuned"
     zp = next(r for r in rows if r["baseline"] == "bandpass-zero-phase")
     assert zp["causal"] == "false" and float(zp["mse"]) < 0.1
     rls = next(r for r in rows if r["baseline"] == "rls-causal")
@@ -246,13 +247,14 @@ def test_cli_json_subprocess(data_file, tmp_path):
     """The real command, with parameters: --json prints the same JSON that --out writes."""
     out = tmp_path / "b.json"
     proc = subprocess.run([*MODULE, "baselines", "--data", str(data_file), "--json", "--out", str(out),
-                           "--forgetting", "0.99", "--order", "3"],
+                           "--forgetting", "0.99", "--order", "3", "--tune-on", "1001", "1002",
+                           "--bayes-particles", "512"],
                           capture_output=True, text=True, env=cli_env(), timeout=300)
     assert proc.returncode == 0, proc.stderr
     printed = json.loads(proc.stdout)
     assert printed == json.loads(out.read_text())
     assert printed["params"]["forgetting"] == 0.99 and printed["params"]["order"] == 3
-    assert set(printed["baselines"]) == set(bl.BASELINES)
+    assert set(printed["baselines"]) == {*bl.BASELINES, "rls-tuned", "bandpass-tuned", "bayes-smc"}
 
 
 @pytest.mark.parametrize("args, expected", [
