@@ -148,6 +148,20 @@ def for_file(sig: MixedSignal, cfg: RunConfig | None = None, tune_on: Sequence[i
     return compare(sig, sig_cfg, record, particles, **params)
 
 
+def for_run(cfg: RunConfig, test_sig: MixedSignal) -> tuple[dict[str, np.ndarray], dict]:
+    """A run's references on its test signal, tuned on its ``eval.tune_seed``..: (outputs, tuning record)."""
+    record = references.tune(cfg.signal, cfg.eval.tuning_seeds())
+    return outputs(test_sig, cfg.signal, record, cfg.eval.bayes_particles), record
+
+
+def run_record(cfg: RunConfig, record: dict, names: Sequence[str], multi_seed: dict) -> dict:
+    """What a run's metrics.json says of its references: their kinds, the tuning record, and every
+    reference on the multi-seed test's seeds with the model's ratio to each (``over_seeds``)."""
+    return {"kinds": {n: v["kind"] for n, v in labels(list(names)).items()}, "tuning": record,
+            "over_seeds": over_seeds(cfg.signal, multi_seed["seeds"], record, cfg.eval.bayes_particles,
+                                     model_mse=multi_seed["mse"])}
+
+
 def format_table(result: dict) -> str:
     """:func:`compare`'s result as ``baselines.format_table``'s text, the kinds shown, then the tuning."""
     lines = [baselines.format_table(result)]
