@@ -181,6 +181,8 @@ OUT_OF_RANGE: dict[str, st.SearchStrategy] = {
     "train.restart_gate": below(0.0, inclusive=False), "train.max_restarts": ints_below(-1),
     "train.growth_lr_power": st.one_of(below(0.0, inclusive=False), st.floats(2.0, 1e9, exclude_min=True)),
     "eval.shuffle_seed": ints_below(-1),
+    "eval.tune_seed": st.one_of(ints_below(-1), st.integers(-6, 11)),  # 1001.. by default; 2..11 are test seeds
+    "eval.tune_sequences": ints_below(0), "eval.bayes_particles": st.one_of(ints_below(-1), st.just(1)),
 }
 # where the message names the field the value conflicts with rather than the one that was set
 RELATED = {"signal.fs": ("signal.frequencies", "signal.duration")}
