@@ -73,31 +73,49 @@ def table_seq_len(r: dict) -> str:
     return "\n".join(lines)
 
 
+def _mse_cell(v) -> str:
+    return "–" if v is None else f"{v:.5f}"
+
+
 def table_scenarios(r: dict) -> str:
     names = list(r["baseline_kinds"])
     kinds = r["baseline_kinds"]
+    ratios = r.get("ratio_to", [])
     head = " | ".join(f"{n} ({kinds[n]})" for n in names)
-    lines = [f"| scenario | LSTM (95 % CI) | {head} | target | met | training s |",
-             "|---|---|" + "---|" * len(names) + "---|---|---|"]
+    ratio_head = "".join(f" LSTM / {n} |" for n in ratios)
+    lines = [f"| scenario | LSTM (95 % CI) | {head} |{ratio_head} target | met | training s |",
+             "|---|---|" + "---|" * (len(names) + len(ratios)) + "---|---|---|"]
     for row in r["rows"]:
-        base = " | ".join(f"{row['baselines_mean_mse'][n]:.5f}" for n in names)
+        base = " | ".join(_mse_cell(row["baselines_mean_mse"].get(n)) for n in names)
+        ratio = "".join(f" {row['ratio_to'][n]:.2f} |" if n in row["ratio_to"] else " – |" for n in ratios)
         met = "" if row["met"] is None else ("yes" if row["met"] else "**no**")
         lines.append(f"| {row['scenario']} | **{row['lstm_mean_mse']:.5f}** ± {row['lstm_ci95_halfwidth']:.5f} | "
-                     f"{base} | {row['target']} | {met} | {row['train_seconds']:.0f} |")
+                     f"{base} |{ratio} {row['target']} | {met} | {row['train_seconds']:.0f} |")
     seeds = r["rows"][0]["seeds"]
     lines += ["", f"Mean test MSE over noise seeds {seeds[0]}..{seeds[-1]} (one 10 s sequence each, all K×N rows); "
               f"one training run per scenario (its bundled config's recipe, base seed 0; training s: the whole "
               f"training, two candidate inits side by side on 2 cores)."]
+    if ratios:
+        tuning = r["rows"][0].get("tuning_seeds") or []
+        lines[-1] += (" Kinds: untuned = hand-set defaults; tuned = parameters chosen by MSE on training-side "
+                      f"seeds {tuning[0]}..{tuning[-1]}" if tuning else "") + (
+            "; Bayes = the particle filter approximating the posterior mean (offsets only); LSTM / X: the "
+            "LSTM's mean over X's (below 1: the LSTM is better).")
     timed = [row for row in r["rows"] if "error_in_time" in row]
     if timed:
         seed = timed[0]["error_in_time"]["seed"]
+        methods = list(dict.fromkeys(k for row in timed for k in row["error_in_time"] if k != "seed"))
+        label = {"lstm": "LSTM"}
         lines += ["", f"Where the error sits in time (test seed {seed}, MSE over the first 0.5 s after the reset / "
-                  "from 1.5 s on):", "", "| scenario | LSTM first 0.5 s | LSTM from 1.5 s | RLS first 0.5 s "
-                  "| RLS from 1.5 s |", "|---|---|---|---|---|"]
+                  "from 1.5 s on):", "",
+                  "| scenario |" + "".join(f" {label.get(m, m)} first 0.5 s | {label.get(m, m)} from 1.5 s |"
+                                           for m in methods),
+                  "|---|" + "---|---|" * len(methods)]
         for row in timed:
             t = row["error_in_time"]
-            lines.append(f"| {row['scenario']} | {t['lstm']['first_0.5s']:.5f} | {t['lstm']['after_1.5s']:.5f} | "
-                         f"{t['rls-causal']['first_0.5s']:.5f} | {t['rls-causal']['after_1.5s']:.5f} |")
+            lines.append(f"| {row['scenario']} |" + "".join(
+                f" {t[m]['first_0.5s']:.5f} | {t[m]['after_1.5s']:.5f} |" if m in t else " – | – |"
+                for m in methods))
     return "\n".join(lines)
 
 
@@ -164,13 +182,17 @@ def table_stream(r: dict) -> str:
     return "\n".join(lines)
 
 
+def _offsets_label(run: dict) -> str:
+    return f"offsets s={run['phase_scale']:g}" + (f" sigma={run['noise_sigma']:g}" if run["noise_sigma"] else "")
+
+
 def table_lockon(r: dict) -> str:
     edges = r["bin_edges_s"]
     bins = [f"{lo:g}–{hi:g} s" for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
     lines = ["| scenario | method | " + " | ".join(bins) + f" | share of the 10 s MSE made in the first "
              f"{edges[-1]:g} s | 10 s MSE |", "|---" * (4 + len(bins)) + "|"]
     for run in r["runs"]:
-        label = f"offsets s={run['phase_scale']:g}" + (f" sigma={run['noise_sigma']:g}" if run["noise_sigma"] else "")
+        label = _offsets_label(run)
         for row in run["rows"]:
             cells = " | ".join(f"{b:.4f}" for b in row["bin_mse"])
             total = f"{row['mse_10s']:.5f}" if row["mse_10s"] is not None else "–"
@@ -178,9 +200,18 @@ def table_lockon(r: dict) -> str:
     seeds = r["runs"][0]["seeds"]
     secs = sum(run["posterior_seconds"] for run in r["runs"])
     lines += ["", f"MSE in each bin after the reset over test seeds {seeds[0]}..{seeds[-1]}; LSTM of "
-              + ", ".join(f"`{run['run_dir']}`" for run in r["runs"])
-              + f". The posterior mean is computed on a grid of {r['grid']} phases per component over the "
-              f"first {r['samples']} samples only ({secs:.0f} s for all its seeds)."]
+              + ", ".join(f"`{run['run_dir']}`" for run in r["runs"]) + "."]
+    if r.get("grid"):
+        lines[-1] += (f" The posterior mean is computed on a grid of {r['grid']} phases per component over the "
+                      f"first {r['samples']} samples only ({secs:.0f} s for all its seeds).")
+    for run in r["runs"]:
+        if run.get("lstm_ratio_to"):
+            lines[-1] += (f" {_offsets_label(run)}: the LSTM's 10 s MSE is " + " and ".join(
+                f"{v:.2f}× {n}'s" for n, v in run["lstm_ratio_to"].items())
+                + f" (rls-tuned: forgetting {run['tuned']['forgetting']:g}, regularization "
+                f"{run['tuned']['regularization']:g}, tuned on seeds {run['tuning_seeds'][0]}.."
+                f"{run['tuning_seeds'][-1]}; bayes-smc: {run['particles']} particles, "
+                f"{run['bayes_seconds']:.0f} s for its seeds).")
     return "\n".join(lines)
 
 

@@ -52,6 +52,15 @@ def assert_same_signal(a, b, *, meta: bool = True) -> None:
         assert a.meta == b.meta
 
 
+def with_new_future(sig, m: int, seed: int = 1):
+    """A copy of ``sig`` whose S from sample ``m`` on is replaced by fresh Gaussian noise (causality tests)."""
+    from freqextract.signals.scenarios import MixedSignal
+
+    S = sig.S.copy()
+    S[m:] = np.random.default_rng(seed).normal(size=sig.n_samples - m)
+    return MixedSignal(t=sig.t, S=S, targets=sig.targets, frequencies=sig.frequencies, fs=sig.fs)
+
+
 # A sweep small enough for tests: 1 s of signal, a tiny model, 20 training steps, no figures per trial.
 TINY_SWEEP = """
 [signal]

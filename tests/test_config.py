@@ -117,7 +117,12 @@ def run_configs(draw) -> RunConfig:
                               st.text(max_size=12).map(lambda s: "cuda:" + s))),
         log_every=draw(st.integers(1, 10_000)),
     )
-    ev = EvalConfig(ablations=draw(st.booleans()), shuffle_seed=draw(st.integers(0, 2**31)))
+    n_tune = draw(st.integers(1, 16))
+    held_out = {*range(signal.test_seed, signal.test_seed + 10), signal.val_seed}
+    ev = EvalConfig(ablations=draw(st.booleans()), shuffle_seed=draw(st.integers(0, 2**31)),
+                    tune_seed=draw(st.integers(0, 2**32).filter(
+                        lambda v: held_out.isdisjoint(range(v, v + n_tune)))),
+                    tune_sequences=n_tune)
     cfg = RunConfig(signal=signal, model=model, train=train, eval=ev)
     validate(cfg)
     return cfg
@@ -308,6 +313,14 @@ BAD = [
     ("train.max_grad_norm", _cfg(train={"max_grad_norm": math.inf})),
     ("train.seed", _cfg(train={"seed": 2**32})),
     ("eval.shuffle_seed", _cfg(eval={"shuffle_seed": -1})),
+    ("eval.tune_seed", _cfg(eval={"tune_seed": -1})),
+    ("eval.tune_seed", _cfg(eval={"tune_seed": 5})),  # one of the test seeds 2..11
+    ("eval.tune_seed", _cfg(eval={"tune_seed": 10, "tune_sequences": 3})),  # 10..12: test seeds and val 12
+    ("eval.tune_seed", _cfg(signal={"test_seed": 1000})),  # test seeds 1000..1009 hold the default 1001
+    ("eval.tune_seed", _cfg(eval={"tune_seed": 13}, signal={"val_seed": 14})),  # the validation seed
+    ("eval.tune_sequences", _cfg(eval={"tune_sequences": 0})),
+    ("eval.bayes_particles", _cfg(eval={"bayes_particles": -1})),
+    ("eval.bayes_particles", _cfg(eval={"bayes_particles": 1})),
     # _coerce: types
     ("signal.fs", _cfg(signal={"fs": "1000"})),
     ("signal.fs", _cfg(signal={"fs": True})),

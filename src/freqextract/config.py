@@ -142,8 +142,14 @@ class EvalConfig:
     shuffle_seed: int = 12345
     absent_separation: float = 2.0  # mix: an absent request lies at least this many Hz from every component
     mix_sequences: int = 10  # mix: held-out sequences (seeds test_seed..) the metrics average over
-    tune_seed: int = 1001  # references are tuned on seeds tune_seed .. tune_seed + tune_sequences - 1
+    # the tuned references (evaluation/references.py) choose their parameters on tune_sequences sequences
+    # of noise seeds tune_seed, tune_seed + 1, ...: training-side seeds, never a test or validation seed
+    tune_seed: int = 1001
     tune_sequences: int = 8
+    bayes_particles: int = 4096  # particles of the Bayes reference on offsets (evaluation/smc.py); 0 = none
+
+    def tuning_seeds(self) -> list[int]:
+        return list(range(self.tune_seed, self.tune_seed + self.tune_sequences))
 
 
 @dataclass(frozen=True)
@@ -375,11 +381,18 @@ def validate(cfg: RunConfig, signal_only: bool = False) -> None:
     _at_least("eval", cfg.eval, "mix_sequences", 1)
     _at_least("eval", cfg.eval, "tune_seed", 0)
     _at_least("eval", cfg.eval, "tune_sequences", 1)
-    tune = range(cfg.eval.tune_seed, cfg.eval.tune_seed + cfg.eval.tune_sequences)
-    held_out = [*range(s.test_seed, s.test_seed + max(TEST_SEEDS, cfg.eval.mix_sequences)), s.val_seed]
-    if any(seed in tune for seed in held_out):
-        raise UserError(f"eval.tune_seed: the tuning seeds {tune.start}..{tune.stop - 1} overlap the test or "
-                        f"validation seeds; tuning on them would let held-out data pick the references")
+    _at_least("eval", cfg.eval, "bayes_particles", 0)
+    if cfg.eval.bayes_particles == 1:
+        raise UserError("eval.bayes_particles: a particle filter needs at least 2 particles (0 = none), got 1")
+    tune = cfg.eval.tuning_seeds()
+    test = range(s.test_seed, s.test_seed + max(TEST_SEEDS, cfg.eval.mix_sequences))
+    clash = sorted(set(tune) & {*test, s.val_seed})
+    if clash:
+        raise UserError(f"eval.tune_seed: the tuning seeds {tune[0]}..{tune[-1]} include {clash[0]}, a "
+                        f"{'validation' if clash[0] == s.val_seed else 'test'} seed (test seeds "
+                        f"{test[0]}..{test[-1]}, validation seed {s.val_seed}); tuning on it would let "
+                        "held-out data pick the references")
+
 
 
 def _validate_mix(s: SignalConfig) -> None:

@@ -184,7 +184,8 @@ OUT_OF_RANGE: dict[str, st.SearchStrategy] = {
     "model.conditioning": bad_names, "model.film_size": ints_below(0), "train.requests": ints_below(0),
     "train.absent_fraction": st.one_of(below(0.0, inclusive=False), st.floats(1.0, 1e9)),
     "eval.absent_separation": below(0.0, inclusive=False), "eval.mix_sequences": ints_below(0),
-    "eval.tune_seed": ints_below(-1), "eval.tune_sequences": ints_below(0),
+    "eval.tune_seed": st.one_of(ints_below(-1), st.integers(-6, 11)),  # 1001.. by default; 2..11 are test seeds
+    "eval.tune_sequences": ints_below(0), "eval.bayes_particles": st.one_of(ints_below(-1), st.just(1)),
 }
 # where the message names the field the value conflicts with rather than the one that was set
 RELATED = {"signal.fs": ("signal.frequencies", "signal.duration")}

@@ -8,7 +8,7 @@ import subprocess
 
 import numpy as np
 import pytest
-from conftest import MODULE, cli_env
+from conftest import MODULE, cli_env, with_new_future
 from scipy import signal as sps
 
 from freqextract.cli import main
@@ -178,9 +178,7 @@ def test_rls_constant_term_absorbs_dc(offsets_sig):
 # ---------------------------------------------------------------------------------------------- causality
 def test_causal_baselines_ignore_the_future(offsets_sig):
     m = 1234
-    changed = MixedSignal(t=offsets_sig.t, S=offsets_sig.S.copy(), targets=offsets_sig.targets,
-                          frequencies=offsets_sig.frequencies, fs=offsets_sig.fs)
-    changed.S[m:] = np.random.default_rng(0).normal(size=offsets_sig.n_samples - m)
+    changed = with_new_future(offsets_sig, m, seed=0)
     a, b = bl.run_all(offsets_sig), bl.run_all(changed)
     for name, spec in bl.BASELINES.items():
         past_same = np.array_equal(a[name][:, :m], b[name][:, :m])
@@ -236,7 +234,8 @@ def test_cli_table_and_csv(data_file, tmp_path, capsys):
         assert name in text
     assert "offsets, seed 2" in text and f"wrote {out}" in text
     rows = list(csv.DictReader(out.open()))
-    assert [r["baseline"] for r in rows] == list(bl.BASELINES)
+    assert [r["baseline"] for r in rows] == [*bl.BASELINES, "rls-tuned", "bandpass-tuned", "bayes-smc"]
+    assert {r["baseline"]: r["kind"] for r in rows}["rls-causal"] == "untuned"
     zp = next(r for r in rows if r["baseline"] == "bandpass-zero-phase")
     assert zp["causal"] == "false" and float(zp["mse"]) < 0.1
     rls = next(r for r in rows if r["baseline"] == "rls-causal")
@@ -248,13 +247,14 @@ def test_cli_json_subprocess(data_file, tmp_path):
     """The real command, with parameters: --json prints the same JSON that --out writes."""
     out = tmp_path / "b.json"
     proc = subprocess.run([*MODULE, "baselines", "--data", str(data_file), "--json", "--out", str(out),
-                           "--forgetting", "0.99", "--order", "3"],
+                           "--forgetting", "0.99", "--order", "3", "--tune-on", "1001", "1002",
+                           "--bayes-particles", "512"],
                           capture_output=True, text=True, env=cli_env(), timeout=300)
     assert proc.returncode == 0, proc.stderr
     printed = json.loads(proc.stdout)
     assert printed == json.loads(out.read_text())
     assert printed["params"]["forgetting"] == 0.99 and printed["params"]["order"] == 3
-    assert set(printed["baselines"]) == set(bl.BASELINES)
+    assert set(printed["baselines"]) == {*bl.BASELINES, "rls-tuned", "bandpass-tuned", "bayes-smc"}
 
 
 @pytest.mark.parametrize("args, expected", [

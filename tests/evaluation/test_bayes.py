@@ -7,12 +7,13 @@ import doctest
 
 import numpy as np
 import pytest
+from conftest import with_new_future
 
 from freqextract.config import SignalConfig
 from freqextract.errors import UserError
 from freqextract.evaluation import bayes
 from freqextract.evaluation.baselines import rls_causal
-from freqextract.signals.scenarios import MixedSignal, generate
+from freqextract.signals.scenarios import generate
 
 OFFSETS = SignalConfig(scenario="offsets", phase_scale=0.1, duration=1.0)
 
@@ -35,8 +36,7 @@ def test_noise_moments_match_monte_carlo(s, amplitude):
 def test_causal():
     sig = generate(OFFSETS, seed=3)
     m = 150
-    changed = MixedSignal(t=sig.t, S=sig.S.copy(), targets=sig.targets, frequencies=sig.frequencies, fs=sig.fs)
-    changed.S[m:] = np.random.default_rng(1).normal(size=sig.n_samples - m)
+    changed = with_new_future(sig, m)
     a = bayes.grid_posterior_mean(sig, 0.1, n_samples=300, grid=8)
     b = bayes.grid_posterior_mean(changed, 0.1, n_samples=300, grid=8)
     assert a.shape == (4, 300)

@@ -31,6 +31,6 @@ def test_offsets_is_held_against_the_causal_references_tuned_first():
     base = {"rls-causal": 0.007, "bandpass-causal": 0.09}
     v = verdict(_metrics("offsets", [0.006] * 4, base))
     assert v["met"] is True and "0.86 x rls-causal (0.00700)" in v["numbers"]
-    v = verdict(_metrics("offsets", [0.006] * 4, {**base, "rls-causal-tuned": 0.003}))
-    assert v["met"] is False and "2.00 x rls-causal-tuned" in v["numbers"]
+    v = verdict(_metrics("offsets", [0.006] * 4, {**base, "rls-tuned": 0.003}))
+    assert v["met"] is False and "2.00 x rls-tuned" in v["numbers"]
     assert verdict(_metrics("offsets", [0.006] * 4))["met"] is None  # no references, no verdict

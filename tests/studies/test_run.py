@@ -43,6 +43,21 @@ def test_run_directory_contract(quick_run):
     assert "test-mse" in (quick_run / "report.html").read_text()
 
 
+def test_metrics_hold_the_tuned_references_and_their_record(quick_run):
+    m = json.loads((quick_run / "metrics.json").read_text())
+    refs = m["references"]
+    assert refs["tuning"]["seeds"] == list(range(1001, 1009))  # eval.tune_seed.., never a test seed
+    assert not set(refs["tuning"]["seeds"]) & set(m["multi_seed"]["seeds"])
+    assert {"rls-tuned", "bandpass-tuned"} <= set(m["baselines"])
+    assert refs["kinds"]["rls-tuned"] == "tuned" and refs["kinds"]["rls-causal"] == "untuned"
+    assert "bayes-smc" not in m["baselines"]  # spec: no phases to infer
+    over = refs["over_seeds"]
+    assert over["seeds"] == m["multi_seed"]["seeds"]
+    assert over["model_ratio"]["rls-tuned"] == pytest.approx(m["multi_seed"]["mean"] / over["mean"]["rls-tuned"])
+    for rec in refs["tuning"]["references"].values():  # (on spec, S says nothing: RLS's best is towards 0)
+        assert set(rec["edges"]) == set(rec["grid"]) and rec["score"] == min(x["score"] for x in rec["scores"])
+
+
 def test_quick_training_lowers_the_loss():
     res = train(load("quick"), progress=False)
     first_stage = [h["loss"] for h in res.history if h["phase"] == "warm-up"]

@@ -16,6 +16,9 @@ both alike.
                                  jointly with forgetting factor lambda; output K (a_k sin + b_k cos) at time n
                                  from data up to n only
 
+The defaults are hand-set; :mod:`.references` tunes band-pass and RLS on training-side seeds
+(``bandpass-tuned``, ``rls-tuned``), and :mod:`.reference_panel` shows them all, labelled.
+
 The mixture carries each component at amplitude 1/K; the factor K (and the filter's gain) turns a clean
 component back into a unit sine.
 
@@ -292,15 +295,18 @@ def format_table(result: dict) -> str:
     scen = result.get("scenario") or "unknown"
     seed = "" if result.get("seed") is None else f", seed {result['seed']}"
     width = max(len("baseline"), *(len(n) for n in result["baselines"])) + 2
-    head = f"{'baseline':<{width}}{'causal':<8}{'MSE':>10}" + "".join(f"{f'{f:g} Hz':>10}" for f in freqs)
+    kinded = all("kind" in m for m in result["baselines"].values())  # labelled by reference_panel.compare
+    col, w = ("kind", 12) if kinded else ("causal", 8)
+    head = f"{'baseline':<{width}}{col:<{w}}{'MSE':>10}" + "".join(f"{f'{f:g} Hz':>10}" for f in freqs)
     lines = [f"{src}: scenario {scen}{seed}", head]
     for name, m in result["baselines"].items():
-        label = "oracle" if m["oracle"] else "yes" if m["causal"] else "NO"
-        lines.append(f"{name:<{width}}{label:<8}{m['mse']:>10.6f}"
+        label = m["kind"] if kinded else "oracle" if m["oracle"] else "yes" if m["causal"] else "NO"
+        lines.append(f"{name:<{width}}{label:<{w}}{m['mse']:>10.6f}"
                      + "".join(f"{v:>10.6f}" for v in m["per_frequency_mse"]))
     p = result["params"]
-    lines.append(f"band-pass: order {p['order']}, +-{p['bandwidth']:g} Hz ({p['centre']} centre); "
-                 f"RLS: forgetting {p['forgetting']:g}, regularization {p['regularization']:g}"
+    lines.append(f"{'untuned ' if kinded else ''}band-pass: order {p['order']}, +-{p['bandwidth']:g} Hz "
+                 f"({p['centre']} centre); RLS: forgetting {p['forgetting']:g}, "
+                 f"regularization {p['regularization']:g}"
                  + (", constant term" if p["constant"] else ""))
     for name, m in result["baselines"].items():
         if m["oracle"] or not m["causal"]:
@@ -315,9 +321,10 @@ def to_csv(result: dict) -> str:
 
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
+    kinded = all("kind" in m for m in result["baselines"].values())
     w.writerow(["baseline", "causal", "oracle", "mse", *[f"mse_{f:g}Hz" for f in result["frequencies"]],
-                "description"])
+                "description", *(["kind"] if kinded else [])])
     for name, m in result["baselines"].items():
         w.writerow([name, str(m["causal"]).lower(), str(m["oracle"]).lower(), repr(m["mse"]),
-                    *[repr(v) for v in m["per_frequency_mse"]], m["description"]])
+                    *[repr(v) for v in m["per_frequency_mse"]], m["description"], *([m["kind"]] if kinded else [])])
     return buf.getvalue()

@@ -16,6 +16,7 @@ known-frequency least squares (the RLS baseline) is the best *linear* estimator 
 it does not know that every component has the same, known amplitude. Once the posterior is narrower than
 the grid spacing (2 pi / G), the grid's own error (about (2 pi / G)^2 / 24 in MSE) dominates, so it is
 meant for the first few hundred milliseconds only; ``n_samples`` bounds it, and the cost is G^K per sample.
+:mod:`.smc` approximates the same posterior mean over the whole sequence with a particle filter.
 
 Example: a clean mixture whose phases lie on the grid is locked onto within a tenth of a second.
 

@@ -2,7 +2,8 @@
 
     spec, phase-scaled   test MSE <= 0.005 over all rows and <= 0.01 at every frequency
     offsets              test MSE <= 1.5 x the causal RLS and <= 1/4 of the causal band-pass, both on the
-                         same test signal (a tuned reference, ``<name>-tuned``, is used where the run has one)
+                         same test signal (the tuned references, rls-tuned and bandpass-tuned, where the run
+                         has them: evaluation.references)
     anything else        no target: the verdict says so
 
 :func:`verdict` reads a run's metrics.json dict and returns ``{"scenario", "met", "target", "numbers",
@@ -16,9 +17,12 @@ RLS_FACTOR, BANDPASS_FACTOR = 1.5, 0.25
 ZERO_MSE = 0.5  # the score of answering 0 (the variance of a unit sine)
 
 
+TUNED_FORM = {"rls-causal": "rls-tuned", "bandpass-causal": "bandpass-tuned"}  # evaluation.references.TUNED
+
+
 def reference(baselines: dict, name: str) -> tuple[str, float] | None:
     """(name, MSE) of the reference ``name`` in a run's baselines, its tuned form first; None if absent."""
-    for key in (f"{name}-tuned", name):
+    for key in (TUNED_FORM.get(name, f"{name}-tuned"), name):
         if isinstance(baselines.get(key), dict) and "mse" in baselines[key]:
             return key, float(baselines[key]["mse"])
     return None

@@ -186,14 +186,16 @@ def _complete(cfg: RunConfig, run_dir: Path, device, progress: bool, echo: Calla
     model = result.model
     for c, m in zip(candidates, candidate_models, strict=True):  # the spread over inits, not only the kept one
         c["test_mse"] = evaluate_signal(m, test_sig, device)[0]["mse"] if m is not None else None
-    baselines = None
-    if cfg.eval.baselines:
-        from ..evaluation.baselines import run_all
+    baselines = record = None
+    if cfg.eval.baselines:  # untuned, tuned on training-side seeds, and on offsets the Bayes reference
+        from ..evaluation import reference_panel
 
-        baselines = run_all(test_sig)
+        baselines, record = reference_panel.for_run(cfg, test_sig)
     metrics, outputs = evaluate_all(model, cfg, train_sig, test_sig, device, baselines=baselines,
                                     ablation=ablation)
     metrics = {"status": "ok", **metrics, "model_card": card}
+    if record is not None:
+        metrics["references"] = reference_panel.run_record(cfg, record, list(baselines), metrics["multi_seed"])
     # seconds: this invocation's training wall time (after a resume: since the resume; each candidate's own
     # seconds count from its start)
     metrics["training"] = {"steps": result.steps, "seconds": train_wall, "device": str(device),
