@@ -150,7 +150,7 @@ def test_report_of_an_older_run_and_with_baselines(quick_run, tmp_path):
     write_report(with_base)
     page = _page(with_base)
     assert 'id="baselines-table"' in page and "clock-oracle" in page
-    assert "reference, ORACLE: knows the target&#x27;s clock, never reads S" in page  # apart from the model
+    assert "oracle; ORACLE: knows the target&#x27;s clock, never reads S" in page  # apart from the model
     assert f"{m['improvement']['over_baselines']['zero']['db']:+.1f}" in page
 
 

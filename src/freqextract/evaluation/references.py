@@ -1,4 +1,5 @@
-"""The classical references tuned on training data, as SPEC.md section 3 requires of any reference.
+"""The classical references tuned on training data, as a fair comparison requires
+(docs/scenarios.md).
 
     name             tunes (on the tuning sequences, by their mean MSE over all rows)
     rls-tuned        rls-causal's forgetting factor lambda and regularization (prior P_0 = I / reg)

@@ -1,7 +1,7 @@
 """A small grid search: choose an estimator's parameters by a score measured on tuning data.
 
 A reference counts only once it is tuned on the same training data as the network it is compared with
-(SPEC.md section 3). :func:`grid_search` scores every point of a grid of parameters with a function the
+(docs/scenarios.md). :func:`grid_search` scores every point of a grid of parameters with a function the
 caller gives (in freqextract: the mean MSE over tuning sequences drawn from training-side seeds) and keeps
 the lowest. A grid whose best value sits on one of its edges has not shown that the best lies inside it,
 so an :class:`Axis` that may grow is extended one value beyond that edge (``extend``), and the search goes

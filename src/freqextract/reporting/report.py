@@ -17,6 +17,7 @@ import numpy as np
 from ..atomic import write_text
 from ..errors import UserError
 from ..evaluation.metrics import error_vs_time, phase_track
+from ..evaluation.run_eval import reference_kind
 from ..evaluation.verdict import verdict
 from ..locks import run_lock
 from ..models.card import describe
@@ -250,7 +251,8 @@ def _baselines_section(metrics: dict, freqs) -> str:
     rows = [["LSTM (this run)", "model", num(te["mse"]), _db(te.get("snr_db")), num(te.get("r2"), 4), "",
              *(num(v) for v in te["per_frequency_mse"])]]
     for name, b in base.items():
-        rows.append([esc(name), esc(kinds.get(name, "")), num(b["mse"]), _db(b.get("snr_db")),
+        kind = kinds.get(name, "reference")
+        rows.append([esc(name), esc(f"{kind}; {reference_kind(name)}"), num(b["mse"]), _db(b.get("snr_db")),
                      num(b.get("r2"), 4), _db((imp.get(name) or {}).get("db")),
                      *(num(v) for v in b["per_frequency_mse"])])
     notes = ["Same test signal and metrics for every estimator. “LSTM better by” = 10 log10(MSE of the "
