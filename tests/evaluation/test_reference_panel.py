@@ -60,7 +60,7 @@ def test_a_file_without_its_scenario_gets_no_tuned_references(sig):
     bare = MixedSignal(t=sig.t, S=sig.S, targets=sig.targets, frequencies=sig.frequencies, fs=sig.fs)
     result = panel.for_file(bare)
     assert result["tuning"] is None and "rls-tuned" not in result["baselines"]
-    assert "give --config" in panel.format_table(result)
+    assert "named by the file's meta or by --config" in panel.format_table(result)
     with_cfg = panel.for_file(bare, load("offsets", ["signal.duration=1.0"]), bayes_particles=0)
     assert "rls-tuned" in with_cfg["baselines"] and "bayes-smc" not in with_cfg["baselines"]
 

@@ -79,7 +79,8 @@ def test_report_has_the_numbers(quick_run):
         assert f'id="{table}"' in page
     for name, b in m["baselines"].items():  # run() puts the classical baselines beside the model
         assert name in page and f"{b['mse']:.5f}" in page
-    assert "<td>tuned</td>" in page and "<td>untuned</td>" in page  # each labelled with its kind
+    assert "<td>reference, tuned</td>" in page and "<td>reference, untuned</td>" in page  # labelled, each
+    assert "reference, ORACLE: knows the target&#x27;s clock, never reads S" in page
     assert "training-side seeds 1001..1008" in page
     assert html.escape((quick_run / "config.toml").read_text()) in page  # the effective config, verbatim
 
@@ -150,7 +151,7 @@ def test_report_of_an_older_run_and_with_baselines(quick_run, tmp_path):
     write_report(with_base)
     page = _page(with_base)
     assert 'id="baselines-table"' in page and "clock-oracle" in page
-    assert "oracle; ORACLE: knows the target&#x27;s clock, never reads S" in page  # apart from the model
+    assert "reference, ORACLE: knows the target&#x27;s clock, never reads S" in page  # apart from the model
     assert f"{m['improvement']['over_baselines']['zero']['db']:+.1f}" in page
 
 

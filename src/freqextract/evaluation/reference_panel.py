@@ -20,12 +20,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..config import SCENARIOS, TEST_SEEDS, RunConfig, SignalConfig
+from ..config import TEST_SEEDS, RunConfig, SignalConfig
 from ..errors import UserError
 from ..signals.scenarios import MixedSignal, generate
 from . import baselines, references
 from .smc import smc_posterior_mean
 
+TUNABLE = ("spec", "phase-scaled", "offsets")  # the scenarios of fixed frequencies the references are tuned on
 BAYES = "bayes-smc"
 BAYES_SEED = 0  # the particle filter's own random numbers: fixed, so the same data give the same numbers
 BAYES_DESCRIPTION = ("particle filter over the phases, approximating the posterior mean E[target | S_0..S_n] "
@@ -33,10 +34,11 @@ BAYES_DESCRIPTION = ("particle filter over the phases, approximating the posteri
 
 
 def signal_config_of(sig: MixedSignal) -> SignalConfig | None:
-    """The scenario a file was generated from, from its meta (None if the meta does not say)."""
+    """The scenario a file was generated from, from its meta (None if the meta does not say, or names a
+    scenario the references are not tuned on)."""
     meta = sig.meta or {}
     s = meta.get("signal")
-    if meta.get("scenario") not in SCENARIOS or not isinstance(s, dict):
+    if meta.get("scenario") not in TUNABLE or not isinstance(s, dict):
         return None
     try:
         return SignalConfig(scenario=meta["scenario"], frequencies=tuple(float(f) for f in s["frequencies"]),
@@ -122,7 +124,7 @@ def for_file(sig: MixedSignal, cfg: RunConfig | None = None, tune_on: Sequence[i
     (else on ``cfg``'s, or the default, ``eval.tune_seed``..), never on the file's own seed nor, with a
     ``cfg``, on its test or validation seeds. Without a scenario the tuned references are left out."""
     sig_cfg = signal_config_of(sig)
-    if sig_cfg is None and cfg is not None:
+    if sig_cfg is None and cfg is not None and cfg.signal.scenario in TUNABLE:
         sig_cfg = cfg.signal
         if sig_cfg.frequencies != tuple(float(f) for f in sig.frequencies) or sig_cfg.fs != sig.fs:
             raise UserError(f"--config: its frequencies {list(sig_cfg.frequencies)} at {sig_cfg.fs:g} Hz are not "
@@ -169,7 +171,8 @@ def format_table(result: dict) -> str:
     if record:
         lines += references.describe(record)
     elif record is None and "tuning" in result:
-        lines.append("tuned references: none (the file's meta does not say its scenario; give --config)")
+        lines.append(f"tuned references: none (they are tuned on the {', '.join(TUNABLE)} scenarios, named by "
+                     "the file's meta or by --config)")
     if BAYES in result["baselines"]:
         lines.append(f"{BAYES}: {BAYES_DESCRIPTION}")
     return "\n".join(lines)

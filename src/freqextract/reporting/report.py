@@ -240,6 +240,15 @@ def _multi_seed_section(metrics: dict, freqs) -> str:
             + table(["noise seed", "all rows", *_freq_head(freqs)], rows, table_id="multi-seed-table"))
 
 
+def _what_it_is(name: str, kind: str | None) -> str:
+    """A reference's label: an oracle or a non-causal one says so; the others say how they were set
+    (tuned, untuned, Bayes, trivial: metrics.json's references.kinds), or that they are causal."""
+    label = reference_kind(name)
+    if kind is None or label.startswith(("ORACLE", "NOT causal")):
+        return f"reference, {label}"
+    return f"reference, {kind}"
+
+
 def _baselines_section(metrics: dict, freqs) -> str:
     base = metrics.get("baselines")
     if not base:
@@ -248,15 +257,14 @@ def _baselines_section(metrics: dict, freqs) -> str:
     refs = metrics.get("references") or {}
     kinds = refs.get("kinds") or {}
     te = metrics["test"]
-    rows = [["LSTM (this run)", "model", num(te["mse"]), _db(te.get("snr_db")), num(te.get("r2"), 4), "",
+    rows = [["LSTM (this run)", "the model", num(te["mse"]), _db(te.get("snr_db")), num(te.get("r2"), 4), "",
              *(num(v) for v in te["per_frequency_mse"])]]
     for name, b in base.items():
-        kind = kinds.get(name, "reference")
-        rows.append([esc(name), esc(f"{kind}; {reference_kind(name)}"), num(b["mse"]), _db(b.get("snr_db")),
+        rows.append([esc(name), esc(_what_it_is(name, kinds.get(name))), num(b["mse"]), _db(b.get("snr_db")),
                      num(b.get("r2"), 4), _db((imp.get(name) or {}).get("db")),
                      *(num(v) for v in b["per_frequency_mse"])])
     notes = ["Same test signal and metrics for every estimator. “LSTM better by” = 10 log10(MSE of the "
-             "baseline / MSE of the LSTM). Kind: <b>untuned</b> = the hand-set defaults; <b>tuned</b> = "
+             "baseline / MSE of the LSTM). <b>untuned</b> = the hand-set defaults; <b>tuned</b> = "
              "parameters chosen by MSE on training-side seeds; <b>Bayes</b> = a particle filter approximating "
              "the posterior mean, the best any causal estimate can do on average; <b>oracle</b> never reads "
              "S; <b>non-causal</b> reads the future."]
@@ -272,7 +280,7 @@ def _baselines_section(metrics: dict, freqs) -> str:
                      + "; ".join(f"{esc(n)} {num(v)}" + (f" (LSTM {ratio[n]:.2f}×)" if n in ratio else "")
                                  for n, v in over["mean"].items() if kinds.get(n) in ("tuned", "Bayes")) + ".")
     return ("<h2>Comparison with the baselines</h2>"
-            + table(["estimator", "kind", "MSE", "SNR (dB)", "R²", "LSTM better by (dB)",
+            + table(["estimator", "what it is", "MSE", "SNR (dB)", "R²", "LSTM better by (dB)",
                       *(f"MSE {h}" for h in _freq_head(freqs))], rows, ["model"] + [""] * len(base),
                      "baselines-table")
             + "".join(f"<p class='note'>{n}</p>" for n in notes))
