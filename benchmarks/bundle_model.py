@@ -10,6 +10,9 @@ From a finished run directory (``freqextract run --config mix --out RUN_DIR``) i
                         model's NMSE and absent power on freshly generated mixtures (seeds CHECK_SEEDS),
                         which tests/serving/test_bundled.py re-measures from the shipped files
 
+and a copy of the card as ``benchmarks/results/bundled-<name>.json``, which ``update_readme.py`` turns into
+the README's table of the bundled model.
+
     python benchmarks/bundle_model.py RUN_DIR [--name extractor] [--trained-with "freqextract run --config mix"]
 """
 
@@ -32,6 +35,7 @@ from freqextract.models import checkpoint
 from freqextract.serving.bundled import ROOT
 from freqextract.serving.onnx import export_onnx
 
+RESULTS = Path(__file__).resolve().parent / "results"
 CHECK_SEEDS = [5001, 5002, 5003, 5004]  # outside the test (2..), validation (12) and tuning (1001..) seeds
 
 
@@ -62,7 +66,8 @@ def bundle(run_dir: Path, name: str, trained_with: str) -> dict:
         "kind": "conditioned", "conditioning": cfg.model.conditioning, "band_hz": list(cfg.signal.band),
         "fs": cfg.signal.fs,
         "trained_with": trained_with, "training_steps": metrics["training"]["steps"],
-        "training_seconds": metrics["training"]["seconds"],
+        # the kept candidate's own training time (metrics' "seconds" counts only the last invocation's)
+        "training_seconds": next(c["seconds"] for c in metrics["training"]["candidates"] if c.get("kept")),
         "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
                     "cpus": os.cpu_count(), "device": metrics["training"]["device"],
                     "torch_threads": cfg.train.threads},
@@ -75,6 +80,7 @@ def bundle(run_dir: Path, name: str, trained_with: str) -> dict:
     write_json(tmp / "card.json", card)
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)
+    write_json(RESULTS / f"bundled-{name}.json", card)  # the tables of the README and docs are written from it
     return card
 
 

@@ -239,16 +239,43 @@ def table_transfer(r: dict) -> str:
     return "\n".join(lines)
 
 
+def table_bundled(r: dict) -> str:
+    t = r["held_out"]["test"]
+    refs = t["references"]
+    lines = ["| bundled `extractor` | NMSE (present) | absent power | model / it |", "|---|---|---|---|",
+             f"| **the model** | **{t['model']['nmse']:.4f}** | {t['model']['absent_power']:.4f} | |"]
+    for name, v in refs.items():
+        if name == "zero":
+            continue
+        tag = " (oracle: told every true frequency)" if v.get("oracle") else " (tuned)"
+        lines.append(f"| {name}{tag} | {v['nmse']:.4f} | {v['absent_power']:.4f} | {t['ratios'][name]:.2f} |")
+    noisy = r["held_out"].get("test_sigma_0.1")
+    checks = "; ".join(f"{k}: {'yes' if ok else 'no'}" for k, ok in t["verdict"]["checks"].items())
+    lines += ["", f"Held-out mixtures, seeds {t['sequences'][0]}..{t['sequences'][-1]} (σ = 0), references tuned on "
+              f"seeds {t['tune_seeds'][0]}..{t['tune_seeds'][-1]}. Target {'met' if t['verdict']['met'] else 'missed'} "
+              f"({checks})."
+              + (f" With white noise σ = 0.1: NMSE {noisy['model']['nmse']:.4f} (tuned band-pass "
+                 f"{noisy['references']['bandpass-tuned']['nmse']:.4f}, oracle RLS "
+                 f"{noisy['references']['rls-oracle-tuned']['nmse']:.4f})." if noisy else "")
+              + f" Trained by `{r['trained_with']}` in {r['training_seconds'] / 60:.0f} min ({r['training_steps']} "
+              f"steps) on {r['machine']['cpus']} CPU cores ({r['machine']['processor']}, torch threads "
+              f"{r['machine']['torch_threads']}, the cores shared with other jobs); shipped by "
+              f"`python benchmarks/bundle_model.py RUN_DIR`."]
+    return "\n".join(lines)
+
+
 TABLES = {"train_seeds": table_train_seeds, "loops": table_loops, "seq_len": table_seq_len,
           "scenarios": table_scenarios, "multiseed": table_multiseed, "stream": table_stream,
-          "lockon": table_lockon, "conditioning": table_conditioning, "transfer": table_transfer}
+          "lockon": table_lockon, "conditioning": table_conditioning, "transfer": table_transfer,
+          "bundled-extractor": table_bundled}
 
 
 # where each table goes: its docs page; HEADLINE also goes into the README
 PAGES = {"train_seeds": "results.md", "loops": "results.md", "multiseed": "results.md", "seq_len": "method.md",
          "scenarios": "scenarios.md", "lockon": "scenarios.md", "stream": "streaming.md",
-         "conditioning": "extractor.md", "transfer": "extractor.md"}
+         "conditioning": "extractor.md", "transfer": "extractor.md", "bundled-extractor": "extractor.md"}
 HEADLINE = "train_seeds"
+README_TABLES = (HEADLINE, "bundled-extractor")  # also written into the README
 RUNS = "benchmarks/runs/"  # the benchmarks' default --runs-dir: notes name a run relative to it
 
 
@@ -271,7 +298,7 @@ def main(argv=None) -> int:
         if not path.exists():
             continue
         block = fn(json.loads(path.read_text())).replace(RUNS, "")
-        targets = [Path(a.docs) / PAGES[name]] + ([Path(a.readme)] if name == HEADLINE else [])
+        targets = [Path(a.docs) / PAGES[name]] + ([Path(a.readme)] if name in README_TABLES else [])
         for target in targets:
             texts[target], n = fill(texts[target], name, block)
             print(f"{name}: {'updated' if n else 'NO MARKER in'} {target}")

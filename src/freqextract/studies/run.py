@@ -244,8 +244,6 @@ def _complete_mix(cfg: RunConfig, run_dir: Path, result, candidates: list[dict],
         write_report(run_dir)
     echo(mix_summary(metrics))
     echo(describe(card))
-    if cfg.eval.report:
-        echo(f"report: {run_dir / 'report.html'}")
     return run_dir
 
 
