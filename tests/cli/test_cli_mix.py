@@ -67,3 +67,22 @@ def test_init_from_transfers_and_refuses_resume(cli, mix_run):
     assert Path(ckpt).resolve().as_posix() in (d / "t" / "config.toml").read_text()
     bad = _run([*cli, "run", "--resume", str(d / "t"), "--init-from", ckpt], d, check=False)
     assert bad.returncode == 2 and "--init-from" in bad.stderr
+
+
+def test_stream_with_the_bundled_extractor_needs_no_checkpoint(cli, tmp_path):
+    from freqextract.serving import bundled
+
+    if bundled.DEFAULT not in bundled.names():
+        pytest.skip("no bundled extractor in this installation")
+    t = np.arange(4000) / 1000.0  # another writer's mix file: the exchange-format keys only
+    targets = np.stack([0.8 * np.sin(2 * np.pi * 2.5 * t + 0.3), 0.5 * np.sin(2 * np.pi * 6.8 * t + 2.0)])
+    np.savez(tmp_path / "theirs.npz", t=t, S=targets.sum(0), targets=targets, frequencies=np.array([2.5, 6.8]),
+             fs=1000.0)
+    out = _run([*cli, "stream", "--input", str(tmp_path / "theirs.npz"), "--freq", "2.5", "6.8"], tmp_path)
+    header, *rows = out.stdout.splitlines()
+    assert header == "t,f2.5Hz,f6.8Hz" and len(rows) == 4000
+    y = np.array([[float(v) for v in r.split(",")[1:]] for r in rows]).T
+    late = slice(2000, None)  # after the lock-on, each column is its component
+    nmse = ((y[:, late] - targets[:, late]) ** 2).sum(1) / (targets[:, late] ** 2).sum(1)
+    assert (nmse < 0.1).all(), nmse
+    assert "general extractor" in out.stderr
