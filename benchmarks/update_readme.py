@@ -228,7 +228,8 @@ def table_conditioning(r: dict) -> str:
 
 
 def table_transfer(r: dict) -> str:
-    lines = ["| start | validation NMSE at step 0 | s to target | held-out NMSE | absent power | steps | training s |",
+    lines = ["| start | validation NMSE after 1 step | s to target | held-out NMSE | absent power | steps "
+             "| training s |",
              "|---|---|---|---|---|---|---|"]
     for row in r["rows"]:
         ttt = f"{row['seconds_to_target']:.0f}" if row["seconds_to_target"] is not None else "not reached"
