@@ -9,13 +9,18 @@ from freqextract.models.checkpoint import build_model, load_model, save
 from freqextract.signals.data import request_streams
 
 
+def _model_and_requests(conditioning: str, seed: int, n: int, nu: list[float]):
+    """A small float64 model of ``conditioning`` and request streams (2, n, inputs) of random S."""
+    cfg = load("mix", [f'model.conditioning="{conditioning}"', "model.hidden_size=8"])
+    torch.manual_seed(seed)
+    model = build_model(cfg).double().eval()
+    S = np.random.default_rng(seed).normal(size=(1, n))
+    return model, torch.as_tensor(request_streams(S, np.array([nu]), conditioning, 0.02, dtype=np.float64))
+
+
 @pytest.mark.parametrize("conditioning", ["concat", "film", "demod"])
 def test_stepped_equals_fused(conditioning):
-    cfg = load("mix", [f'model.conditioning="{conditioning}"', "model.hidden_size=8"])
-    torch.manual_seed(0)
-    model = build_model(cfg).double().eval()
-    S = np.random.default_rng(0).normal(size=(1, 40))
-    x = torch.as_tensor(request_streams(S, np.array([[0.002, 0.013]]), conditioning, 0.02, dtype=np.float64))
+    model, x = _model_and_requests(conditioning, 0, 40, [0.002, 0.013])
     with torch.no_grad():
         fused, _ = model(x)
         state, steps = None, []
@@ -27,11 +32,7 @@ def test_stepped_equals_fused(conditioning):
 
 @pytest.mark.parametrize("conditioning", ["concat", "film", "demod"])
 def test_the_requested_frequency_changes_the_output(conditioning):
-    cfg = load("mix", [f'model.conditioning="{conditioning}"', "model.hidden_size=8"])
-    torch.manual_seed(1)
-    model = build_model(cfg).double().eval()
-    S = np.random.default_rng(1).normal(size=(1, 50))
-    x = torch.as_tensor(request_streams(S, np.array([[0.002, 0.015]]), conditioning, 0.02, dtype=np.float64))
+    model, x = _model_and_requests(conditioning, 1, 50, [0.002, 0.015])
     with torch.no_grad():
         y, _ = model(x)
     assert not torch.allclose(y[0], y[1])

@@ -176,14 +176,14 @@ def evaluate_checkpoint(ckpt_path: str | Path, data_path: str | Path, device: st
     model, cfg, ckpt = checkpoint.load_model(ckpt_path, dev)
     configure_threads(cfg.train.threads)
     sig = load_signal(data_path)
+    card = card_of(ckpt, cfg.signal.scenario)
+    warning = scenario_warning(card, sig.meta.get("scenario"), str(data_path))
+    about = {"data": str(data_path), "checkpoint": str(ckpt_path), "freqextract": __version__,
+             "data_scenario": sig.meta.get("scenario"), "model_card": card, "warnings": [warning] if warning else []}
     if cfg.signal.scenario == "mix":
         from .mix import evaluate_file
 
-        card = card_of(ckpt, cfg.signal.scenario)
-        warning = scenario_warning(card, sig.meta.get("scenario"), str(data_path))
-        return {"data": str(data_path), "checkpoint": str(ckpt_path), "freqextract": __version__,
-                **evaluate_file(model, cfg, sig, str(data_path)), "data_scenario": sig.meta.get("scenario"),
-                "model_card": card, "warnings": [warning] if warning else []}
+        return {**about, **evaluate_file(model, cfg, sig, str(data_path))}
     want = np.asarray(cfg.signal.frequencies, dtype=np.float64)
     if sig.frequencies.shape != want.shape or not np.allclose(sig.frequencies, want):
         raise UserError(f"{data_path}: frequencies {sig.frequencies.tolist()} do not match the model's "
@@ -191,12 +191,8 @@ def evaluate_checkpoint(ckpt_path: str | Path, data_path: str | Path, device: st
     if not np.isclose(sig.fs, cfg.signal.fs):
         raise UserError(f"{data_path}: fs {sig.fs:g} Hz does not match the model's {cfg.signal.fs:g} Hz")
     out = predict(model, sig, dev)
-    card = card_of(ckpt, cfg.signal.scenario)
-    warning = scenario_warning(card, sig.meta.get("scenario"), str(data_path))
-    metrics = {"data": str(data_path), "checkpoint": str(ckpt_path), "frequencies": sig.frequencies.tolist(),
-               "n_samples": sig.n_samples, **mse(out, sig.targets), "freqextract": __version__,
-               "data_scenario": sig.meta.get("scenario"), "model_card": card,
-               "warnings": [warning] if warning else []}
+    metrics = {**about, "frequencies": sig.frequencies.tolist(), "n_samples": sig.n_samples,
+               **mse(out, sig.targets)}
     if with_ablations:
         metrics["ablation"] = ablations(model, sig, cfg.eval.shuffle_seed, dev)
     return metrics
