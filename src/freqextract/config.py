@@ -89,6 +89,9 @@ class TrainConfig:
               lr = lr * lr_floor * (warmup_horizon / horizon) ** growth_lr_power, continuous with the
               warm-up: it never jumps up
     final     ``final_steps`` on the whole signal, lr cosine-decayed to 0
+    polish    up to ``polish_iters`` L-BFGS iterations on one fixed batch of ``polish_realisations`` noise
+              realisations at the whole length (0 = none); the polished weights are kept only if they
+              lower the validation MSE (training/polish.py)
     """
 
     seed: int = 0
@@ -119,6 +122,8 @@ class TrainConfig:
     max_grad_norm: float = 1e6  # a gradient norm above this (before clipping) counts as divergence (0 = off)
     requests: int = 4  # mix: requested frequencies per mixture and step (streams reading the same S)
     absent_fraction: float = 0.4  # mix: share of the requests for a frequency not in the mixture
+    polish_iters: int = 0  # L-BFGS iterations at the whole length after the final phase (0 = none)
+    polish_realisations: int = 2  # noise realisations in the polish's fixed batch
     init_from: str = ""  # a model checkpoint whose weights start the training (a fresh init when empty)
 
     @property
@@ -372,6 +377,8 @@ def validate(cfg: RunConfig, signal_only: bool = False) -> None:
     _at_least("train", t, "checkpoint_every", 0)
     if t.max_grad_norm < 0:
         raise UserError(f"train.max_grad_norm: must be >= 0 (0 = off), got {t.max_grad_norm:g}")
+    _at_least("train", t, "polish_iters", 0)
+    _at_least("train", t, "polish_realisations", 1)
     _at_least("train", t, "requests", 1)
     if not 0 <= t.absent_fraction < 1:
         raise UserError(f"train.absent_fraction: must be in [0, 1), got {t.absent_fraction:g}")

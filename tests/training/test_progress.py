@@ -71,3 +71,16 @@ def test_the_bar_total_equals_the_work_planned_for_every_candidate(monkeypatch):
     assert bar.first_total == 2 * planned  # the two candidates' plans, at the first step
     assert bar.total == bar.n == 2 * planned and bar.closed  # quick's gates are open: the plan held
     assert bar.postfix.startswith("loss seed 0 ") and ", seed 1 " in bar.postfix  # each candidate's own loss
+
+
+def test_the_polish_is_planned_work_and_the_bar_ends_on_the_plan(monkeypatch):
+    monkeypatch.setattr(progress, "tqdm", Recorder)
+    Recorder.made.clear()
+    cfg = load("quick", ["train.warmup_steps=10", "train.growth_steps=5", "train.final_steps=2",
+                         "train.polish_iters=4", "train.polish_realisations=2"])
+    curriculum = 4 * sum(h for _, h, _ in schedule(cfg))
+    assert progress.polish_work(cfg) == 5 * 8 * cfg.signal.n_samples  # 5 evaluations of 2 x 4 streams
+    assert progress.planned_work(cfg) == curriculum + progress.polish_work(cfg)
+    train_best_of(cfg, progress=True)
+    (bar,) = Recorder.made
+    assert bar.first_total == bar.total == bar.n == progress.planned_work(cfg) and bar.closed

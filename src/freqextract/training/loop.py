@@ -35,7 +35,8 @@ from ..runtime import configure_threads, seed_everything, select_device
 from . import resume
 from .batches import training_batch, validation_batch
 from .curriculum import Curriculum, focus_loss
-from .progress import WorkBar, planned_work, streams
+from .polish import polish
+from .progress import WorkBar, planned_work, polish_work, streams
 
 
 # ---------------------------------------------------------------------------------------------- windows
@@ -100,6 +101,24 @@ def train_sequence(model: StatefulLSTM, optimizer: torch.optim.Optimizer, x: tor
 
 
 # ---------------------------------------------------------------------------------------------- the loop
+def _polish_step(model: StatefulLSTM, cfg: RunConfig, rng: np.random.Generator, device: torch.device,
+                 val_batch, step: int, done: int, restarts: int, on_work: WorkFn, t0: float) -> dict:
+    """The polish after the curriculum (training/polish.py) as one more step: its history record."""
+    total = polish_work(cfg)
+    per_eval = total // max(cfg.train.polish_iters * 5 // 4, 1)
+    info = polish(model, cfg, rng, device, val_batch,
+                  on_eval=lambda i, loss: on_work(done + min(i * per_eval, total), total - min(i * per_eval, total),
+                                                  loss))
+    on_work(done + total, 0, info["loss_after"])
+    with torch.no_grad():
+        val = val_batch.group_means(per_stream_mse(model(val_batch.x)[0], val_batch.y))  # (groups,)
+    return {"step": step, "phase": "polish", "horizon": cfg.signal.n_samples, "lr": 0.0,
+            "loss": float(np.mean(info["per_group_loss"])), "restarts": restarts,
+            "per_frequency_loss": info["per_group_loss"], "val_mse": float(val.mean()),
+            "val_per_frequency_mse": [float(v) for v in val], "seconds": time.perf_counter() - t0,
+            "polish": info}
+
+
 @dataclass
 class TrainResult:
     model: StatefulLSTM
@@ -203,7 +222,7 @@ def train(cfg: RunConfig, device: torch.device | None = None, progress: bool | N
         per_freq = batch.group_means(err)  # (groups,): per frequency, or present/absent requests
         loss = float(per_freq.mean())
         curriculum.update(per_freq.cpu().numpy())
-        on_work(n_streams * curriculum.work, n_streams * curriculum.remaining_work(), loss)
+        on_work(n_streams * curriculum.work, n_streams * curriculum.remaining_work() + polish_work(cfg), loss)
         if curriculum.restart_pending:
             curriculum.restart_pending = False
             model, optimizer = fresh_init(cfg, device, restart=curriculum.restarts)
@@ -220,6 +239,12 @@ def train(cfg: RunConfig, device: torch.device | None = None, progress: bool | N
         every = cfg.train.checkpoint_every
         if every and step % every == 0 and curriculum.phase != "done":
             save_state(done=False)
+    if cfg.train.polish_iters:
+        step += 1
+        history.append(_polish_step(model, cfg, rng, device, val_batch, step, n_streams * curriculum.work,
+                                    curriculum.restarts, on_work, t0))
+        if on_log is not None:
+            on_log(history[-1])
     if bar is not None:
         bar.close()
     save_state(done=True)

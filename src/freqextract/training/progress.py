@@ -6,7 +6,8 @@ bar counts samples instead, one per stream per sample of the step's horizon:
 
     work of a step   = streams (train.realisations x K) x horizon
     planned work     = the sum over the steps the curriculum plans when every gate opens on time
-                       (curriculum.schedule), summed over the candidates
+                       (curriculum.schedule), plus the polish's most evaluations (train.polish_iters) x
+                       its streams x the whole length, summed over the candidates
 
 A candidate whose gates hold its plan back, or that restarts from a fresh init, reports its larger plan
 and the total grows; the time a step takes is close to proportional to its work, so the rate, and the
@@ -16,6 +17,7 @@ candidate's latest loss beside it.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from tqdm.auto import tqdm
@@ -32,9 +34,26 @@ def streams(cfg: RunConfig) -> int:
     return cfg.train.realisations * len(cfg.signal.frequencies)
 
 
+def polish_evals(cfg: RunConfig) -> int:
+    """The evaluations the polish plans: torch's L-BFGS stops after 5/4 per iteration (or after the line
+    search under way then: at most 25 more)."""
+    return cfg.train.polish_iters * 5 // 4
+
+
+def polish_cfg(cfg: RunConfig) -> RunConfig:
+    """The config whose training batch is the polish's: ``train.polish_realisations`` sequences."""
+    return dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, realisations=cfg.train.polish_realisations))
+
+
+def polish_work(cfg: RunConfig) -> int:
+    """Samples over all streams the polish plans (every evaluation: one pass over the whole length)."""
+    return polish_evals(cfg) * streams(polish_cfg(cfg)) * cfg.signal.n_samples
+
+
 def planned_work(cfg: RunConfig) -> int:
-    """Samples the curriculum of one candidate plans (every gate opening on time), over all its streams."""
-    return streams(cfg) * Curriculum(cfg).remaining_work()
+    """Samples one candidate plans (the curriculum with every gate opening on time, then the polish), over
+    all its streams."""
+    return streams(cfg) * Curriculum(cfg).remaining_work() + polish_work(cfg)
 
 
 class WorkBar:
