@@ -98,8 +98,9 @@ def measure(outputs: np.ndarray, frequencies, fs: float, start_s: float = 0.0, e
     One-period least-squares fits at each nominal frequency f (every 0.1 s) against sin(2 pi f t); over the
     windows centred in [start_s, end_s]: drift (rad/s) = slope of the unwrapped phase, free-running
     frequency f + drift / 2 pi, ppm = drift / (2 pi f) * 1e6, amplitude = mean fitted amplitude and its
-    slope per second. ``track``: a :func:`phase_track` of the same outputs, when computed already. Lists of
-    K values; None where fewer than three windows oscillate.
+    slope per second (over all windows in the span). ``track``: a :func:`phase_track` of the same outputs,
+    when computed already. Lists of K values; the phase numbers are None where fewer than three windows
+    oscillate (amplitude below a tenth).
     """
     o = np.asarray(outputs, dtype=np.float64)
     freqs = [float(f) for f in frequencies]
@@ -109,17 +110,15 @@ def measure(outputs: np.ndarray, frequencies, fs: float, start_s: float = 0.0, e
                            "amplitude_drift_per_s")}
     for k, f in enumerate(freqs):
         t, err, amp = track["time"][k], track["phase_error"][k], track["amplitude_ratio"][k]
-        ok = np.isfinite(err) & (t >= start_s) & (t <= (math.inf if end_s is None else end_s))
-        if ok.sum() < 3:
-            for key in res:
-                res[key].append(None)
-            continue
-        drift = float(np.polyfit(t[ok], np.unwrap(err[ok]), 1)[0])
+        span = (t >= start_s) & (t <= (math.inf if end_s is None else end_s))
+        res["amplitude"].append(float(np.mean(amp[span])) if span.any() else None)
+        res["amplitude_drift_per_s"].append(float(np.polyfit(t[span], amp[span], 1)[0]) if span.sum() >= 3
+                                            else None)
+        ok = span & np.isfinite(err)
+        drift = float(np.polyfit(t[ok], np.unwrap(err[ok]), 1)[0]) if ok.sum() >= 3 else None
         res["drift_rad_per_s"].append(drift)
-        res["free_running_hz"].append(f + drift / (2 * np.pi))
-        res["ppm_error"].append(drift / (2 * np.pi * f) * 1e6)
-        res["amplitude"].append(float(np.mean(amp[ok])))
-        res["amplitude_drift_per_s"].append(float(np.polyfit(t[ok], amp[ok], 1)[0]))
+        res["free_running_hz"].append(None if drift is None else f + drift / (2 * np.pi))
+        res["ppm_error"].append(None if drift is None else drift / (2 * np.pi * f) * 1e6)
     return res
 
 
