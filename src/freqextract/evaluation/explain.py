@@ -49,16 +49,25 @@ CHUNK = 20_000  # samples per forward pass; the state is carried between chunks
 
 
 # ---------------------------------------------------------------------------------------------- checks
-def check_selector_model(model, cfg: RunConfig) -> None:
-    """A one-line UserError unless ``model`` is a selector model that carries its state sample to sample."""
+def unexplainable(model, cfg: RunConfig) -> str | None:
+    """Why :func:`explain` cannot take ``model`` (one line), or None: it needs a selector model that
+    carries its state from sample to sample."""
     from ..models.lstm import ConditionedLSTM, StatefulLSTM
 
     if cfg.signal.scenario == "mix" or isinstance(model, ConditionedLSTM):
-        raise UserError("explain needs a selector model (scenario spec, phase-scaled or offsets); this one is "
-                        "frequency-conditioned (scenario mix) and has no fixed oscillators to show")
+        return ("explain needs a selector model (scenario spec, phase-scaled or offsets); this one is "
+                "frequency-conditioned (scenario mix) and has no fixed oscillators to show")
     if not isinstance(model, StatefulLSTM) or getattr(model, "window_state", "carry") != "carry":
-        raise UserError("explain needs a model that carries its state from sample to sample; this one "
-                        "restarts every window (model.window_state = 'reset')")
+        return ("explain needs a model that carries its state from sample to sample; this one restarts "
+                "every window (model.window_state = 'reset')")
+    return None
+
+
+def check_selector_model(model, cfg: RunConfig) -> None:
+    """A one-line UserError where :func:`unexplainable` gives a reason."""
+    why = unexplainable(model, cfg)
+    if why:
+        raise UserError(why)
 
 
 # ---------------------------------------------------------------------------------------------- running
@@ -269,8 +278,8 @@ def explain_with_arrays(model: torch.nn.Module, cfg: RunConfig, seconds: float =
     hidden state's first two components over the trained horizon after settling; ``pca_time`` (T,) s.
     """
     check_selector_model(model, cfg)
-    if not seconds > 0:
-        raise UserError(f"--seconds: must be > 0, got {seconds:g}")
+    if not (math.isfinite(seconds) and seconds * cfg.signal.fs >= 10):
+        raise UserError(f"seconds: must be finite and hold at least 10 samples, got {seconds:g}")
     freqs = [float(f) for f in cfg.signal.frequencies]
     K, fs = len(freqs), float(cfg.signal.fs)
     N = int(round(seconds * fs))
