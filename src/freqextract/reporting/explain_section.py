@@ -44,7 +44,8 @@ def rows(data: dict) -> list[list[str]]:
 
         floq = at(lin, "floquet_moduli") or []
         out.append([f"{f:g}", num(at(data, "free_running_hz"), 6, sci=False),
-                    num(at(data, "ppm_error"), 1, True, False), num(at(first, "ppm_error"), 1, True, False), num(at(data, "drift_rad_per_s"), 5, True),
+                    num(at(data, "ppm_error"), 1, True, False), num(at(first, "ppm_error"), 1, True, False),
+                    num(at(data, "drift_rad_per_s"), 5, True),
                     num(at(data, "amplitude"), 3, sci=False), num(at(lin, "pair_hz"), 3, sci=False),
                     esc(", ".join(f"{m:.3f}" for m in floq[:3]) or "–")])
     return out
