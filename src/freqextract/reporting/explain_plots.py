@@ -35,10 +35,10 @@ def rings(path, proj: np.ndarray, t: np.ndarray, freqs, variance: list[list[floa
     for k, f in enumerate(freqs):
         ax = axes[k]
         phase = np.degrees(np.mod(2 * np.pi * float(f) * t, 2 * np.pi))
-        mappable = ax.scatter(proj[k, :, 0], proj[k, :, 1], c=phase, cmap="twilight", vmin=0, vmax=360, s=2,
+        mappable = ax.scatter(proj[k, :, 0], proj[k, :, 1], c=phase, cmap="hsv", vmin=0, vmax=360, s=2,
                               lw=0)
         share = 100 * sum(variance[k][:2])
-        ax.set_title(f"selector {f:g} Hz: first two PCs hold {share:.0f}% of the variance", fontsize=9)
+        ax.set_title(f"{f:g} Hz selected: PC 1 and 2 hold {share:.0f}%\nof the variance", fontsize=9)
         ax.set_xlabel("PC 1")
         ax.set_ylabel("PC 2")
         ax.set_aspect("equal", adjustable="datalim")
@@ -47,8 +47,8 @@ def rings(path, proj: np.ndarray, t: np.ndarray, freqs, variance: list[list[floa
         ax.set_visible(False)
     if mappable is not None:
         fig.colorbar(mappable, ax=axes[:K].tolist(), label="phase of the target sine (degrees)", shrink=0.8)
-    fig.suptitle(f"Hidden state of the LSTM, S = 0, t = {t[0]:g} to {t[-1]:.0f} s: one ring per selector, run "
-                 "round once per period", fontsize=11)
+    fig.suptitle(f"Hidden state of the LSTM per selector, S = 0, t = {t[0]:g} to {t[-1]:.0f} s: an oscillator runs "
+                 "round a ring once per period", fontsize=11)
     return _save(fig, path)
 
 
@@ -65,9 +65,9 @@ def drift(path, time: list, quiet: list, noisy: list, freqs, trained_s: float, s
         ax.plot(time[k], np.degrees(quiet[k]), color=_fc(k), lw=1.6, label="S = 0")
         ax.plot(time[k], np.degrees(noisy[k]), color=_fc(k), lw=1.0, ls="--", alpha=0.8, label="with noise S")
         ax.axhline(0, color="k", lw=0.7)
-        if not (np.isfinite(quiet[k]).any() or np.isfinite(noisy[k]).any()):
-            ax.text(0.5, 0.5, "the output does not oscillate: no phase to measure", transform=ax.transAxes,
-                    ha="center", color="0.3")
+        if max(np.isfinite(quiet[k]).sum(), np.isfinite(noisy[k]).sum()) < 3:
+            ax.text(0.5, 0.5, "the output does not oscillate (amplitude below a tenth): no phase to measure",
+                    transform=ax.transAxes, ha="center", color="0.3")
         ax.set_ylabel(f"{f:g} Hz (°)")
         ax.grid(alpha=0.3)
         ax.set_xlim(0, seconds)
