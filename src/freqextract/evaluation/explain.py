@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
 SETTLE_SECONDS = 1.0  # skipped after the reset before fitting drift and PCA (a tenth of shorter horizons)
 CHUNK = 20_000  # samples per forward pass; the state is carried between chunks
+JACOBIAN_ENTRIES = 4_000_000  # float64 entries of the Jacobians held at once (32 MB)
 
 
 # ---------------------------------------------------------------------------------------------- checks
@@ -214,13 +215,14 @@ def orbit(step, z0, x, n: int):
     return torch.stack(zs)
 
 
-def linearise(model: torch.nn.Module, frequencies, fs: float, settle_s: float, max_points: int = 400) -> dict:
+def linearise(model: torch.nn.Module, frequencies, fs: float, settle_s: float) -> dict:
     """Per selector, at x = [0, one-hot k], after ``settle_s`` seconds from the reset with S = 0: the
     averaged Jacobian's pair nearest the target frequency and the Floquet multipliers of one period.
 
-    The monodromy matrix is the product of all round(fs / f) Jacobians; the average takes at most
-    ``max_points`` of them, evenly spaced. Lists of K values: ``pair_angle_rad``, ``pair_hz``,
-    ``pair_modulus``, ``target_hz``, ``floquet_moduli`` (the largest five, descending), ``steps``.
+    The monodromy matrix is the product of the round(fs / f) Jacobians of one period, the average their
+    mean; they are computed a chunk at a time, so memory stays bounded for any period. Lists of K values:
+    ``pair_angle_rad``, ``pair_hz``, ``pair_modulus``, ``target_hz``, ``floquet_moduli`` (the largest five,
+    descending), ``steps``.
     """
     import torch
 
@@ -235,14 +237,16 @@ def linearise(model: torch.nn.Module, frequencies, fs: float, settle_s: float, m
         z = _settled_state(model, x, n_settle, L, H)
         P = max(2, int(round(fs / float(f))))
         zs = orbit(step, z, x, P)  # (P, D)
-        J = jacobians(step, zs, x).detach().numpy()  # (P, D, D)
-        avg = J[np.linspace(0, P - 1, min(P, max_points)).round().astype(int)].mean(axis=0)
-        ev = np.linalg.eigvals(avg)
+        D = zs.shape[1]
+        total, mono = np.zeros((D, D)), np.eye(D)
+        per = max(1, JACOBIAN_ENTRIES // (D * D))  # Jacobians held at once
+        for start in range(0, P, per):
+            for Jp in jacobians(step, zs[start:start + per], x).detach().numpy():  # (D, D) each
+                total += Jp
+                mono = Jp @ mono
+        ev = np.linalg.eigvals(total / P)
         want = 2 * np.pi * float(f) / fs
         pair = ev[np.argmin(np.abs(np.abs(np.angle(ev)) - want))]
-        mono = np.eye(J.shape[1])
-        for Jp in J:
-            mono = Jp @ mono
         mult = np.sort(np.abs(np.linalg.eigvals(mono)))[::-1]
         res["target_hz"].append(float(f))
         res["pair_angle_rad"].append(float(abs(np.angle(pair))))
