@@ -33,9 +33,9 @@ def draw(run_dir: str | Path, data: dict, arrays: dict) -> list[tuple[Path, str]
 
 
 def rows(data: dict) -> list[list[str]]:
-    """One table row per selector: target, free-running frequency, ppm and drift (whole run and trained
-    horizon), amplitude, the linearisation's frequency and largest Floquet multipliers."""
-    first, lin = data.get("first_10s") or {}, data.get("linearised") or {}
+    """One table row per selector: target, free-running frequency, ppm (whole run, trained horizon, with
+    the noisy S), drift, amplitude, the linearisation's frequency and largest Floquet multipliers."""
+    first, lin, noisy = data.get("first_10s") or {}, data.get("linearised") or {}, data.get("with_noise") or {}
     out = []
     for k, f in enumerate(data["frequencies"]):
         def at(d, key, k=k):
@@ -45,6 +45,7 @@ def rows(data: dict) -> list[list[str]]:
         floq = at(lin, "floquet_moduli") or []
         out.append([f"{f:g}", num(at(data, "free_running_hz"), 6, sci=False),
                     num(at(data, "ppm_error"), 1, True, False), num(at(first, "ppm_error"), 1, True, False),
+                    num(at(noisy, "ppm_error"), 1, True, False),
                     num(at(data, "drift_rad_per_s"), 5, True),
                     num(at(data, "amplitude"), 3, sci=False), num(at(lin, "pair_hz"), 3, sci=False),
                     esc(", ".join(f"{m:.3f}" for m in floq[:3]) or "–")])
@@ -60,9 +61,10 @@ def section(run_dir: str | Path) -> str:
     figures = draw(run_dir, data, arrays) if arrays is not None else []
     seconds, trained = data.get("seconds", 60.0), data.get("trained_seconds", 10.0)
     head = ["selector (Hz)", "free-running (Hz)", f"ppm over {seconds:g} s", f"ppm over the first {trained:g} s",
+            "ppm with noisy S",
             "phase drift (rad/s)", "amplitude", "linearised (Hz)", "largest Floquet multipliers"]
     return ("<h2 id='inside'>Inside the model</h2>"
-            "<p class='note'>The model run from the reset with S = 0 for each selector, well past the "
+            "<p class='note'>The model is run from the reset with S = 0 for each selector, well past the "
             f"{trained:g} s it was trained on (<code>freqextract explain</code>). A ring in the hidden state "
             "means it runs round a closed orbit once per period: the network has become an oscillator, one "
             "per selector. The ppm error says how fast its phase drifts away from the target's once past the "
