@@ -198,3 +198,15 @@ def assert_each_trial_completed_once(trials: list) -> None:
         assert retry.params == trials[0].params
     origins = sorted(t.system_attrs.get("failed_trial", t.number) for t in trials if t.state == State.COMPLETE)
     assert origins == [0, 1]  # every trial of the study completed, none twice
+
+
+@pytest.fixture(scope="session")
+def quick_trained(tmp_path_factory) -> Path:
+    """A run directory of the quick config, trained but not evaluated (config.toml, checkpoints/final.pt).
+    Tests that write into it copy it first."""
+    from freqextract.config import load
+    from freqextract.studies.run import run
+
+    out = tmp_path_factory.mktemp("quick-trained") / "run"
+    run(load("quick"), out_dir=out, progress=False, evaluate=False)
+    return out

@@ -27,7 +27,7 @@ from freqextract.reporting.report import write_report
 from freqextract.studies.run import run
 
 CLI = [sys.executable, "-m", "freqextract.cli"]
-FIGURES = ("graph1", "graph2", "training", "error_time", "error_hist", "psd")
+FIGURES = ("graph1", "graph2", "training", "error_time", "error_hist", "psd", "explain_rings", "explain_drift")
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +123,30 @@ def test_report_command_bad_run_dir_gets_one_line(quick_run, tmp_path, capsys, c
     if case in ("missing", "bad-json"):  # the real command line too: one line, exit 2, no traceback
         proc = subprocess.run([*CLI, "report", str(target)], capture_output=True, text=True)
         assert proc.returncode == 2 and proc.stderr == err
+
+
+def test_the_report_shows_the_model_from_the_inside(quick_run):
+    """The run explained its model (explain.json, six times the trained horizon) and the page has the
+    section, its table (one row per selector) and both figures inside it."""
+    data = json.loads((quick_run / "explain.json").read_text())
+    assert data["seconds"] == 6.0 and data["trained_seconds"] == 1.0
+    page = _page(quick_run)
+    inside = page[page.index("<h2 id='inside'>Inside the model</h2>"):]
+    inside = inside[:inside.index("<h2>", 10)]
+    assert inside.count("<tr>") == 1 + len(data["frequencies"])  # head + one per selector
+    assert 'id="fig-explain_rings"' in inside and 'id="fig-explain_drift"' in inside
+    assert "ring" in inside and "ppm" in inside
+
+
+def test_a_run_without_an_explanation_has_no_inside_section(quick_run, tmp_path):
+    old = tmp_path / "old"
+    shutil.copytree(quick_run, old)
+    for name in ("explain.json", "explain.npz", "figures/explain_rings.png", "figures/explain_drift.png"):
+        (old / name).unlink()
+    write_report(old)
+    page = _page(old)
+    assert "Inside the model" not in page and "explain_rings" not in page and "id='test-mse'" in page
+    assert not (old / "figures" / "explain_rings.png").exists()
 
 
 def test_report_of_an_older_run_and_with_baselines(quick_run, tmp_path):

@@ -6,7 +6,9 @@ numpy and scipy only); :mod:`.tuning` a grid search, and :mod:`.references` thos
 on training-side seeds; :mod:`.bayes` (a phase grid, for the lock-on) and :mod:`.smc` (a particle filter,
 the whole sequence) approximate the Bayes estimate on the offsets scenario; :mod:`.run_eval` the metrics
 of a trained run and of a checkpoint on a data file; :mod:`.verdict` whether a run met its scenario's
-target; :mod:`.mix` the general extractor's metrics against its own tuned references. May import the
+target; :mod:`.mix` the general extractor's metrics against its own tuned references; :mod:`.explain` a
+selector model from the inside (free-running frequency and drift past the horizon, hidden-state PCA, the
+recurrence linearised along its orbit), kept in a run by :mod:`.explain_files`. May import the
 foundation, ``signals`` and ``models``; never training, serving or anything above. Names load lazily: the
 metrics and baselines work without torch.
 """
@@ -24,6 +26,7 @@ _NAMES = {
     "smc_posterior_mean": ".smc",
     **dict.fromkeys(["Axis", "grid_search"], ".tuning"),
     **dict.fromkeys(["TUNED", "tune", "run_tuned"], ".references"),
+    "explain_with_arrays": ".explain",
     **dict.fromkeys(["evaluate_all", "evaluate_checkpoint", "summary", "time_to_target", "model_card"], ".run_eval"),
 }
 __all__ = list(_NAMES)

@@ -3,7 +3,8 @@
 ``write_report(run_dir)`` redraws the figures from the run's files (metrics.json, predictions.npz,
 data/test.npz, history.json, config.toml) and writes ``report.html``; it can be rerun at any time
 (``freqextract report RUN_DIR``). Sections of metrics.json that a run does not have (an older run, no
-ablations, no baselines) are left out of the page rather than failing it.
+ablations, no baselines) are left out of the page rather than failing it; so is "Inside the model" for a
+run without explain.json.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from ..evaluation.verdict import verdict
 from ..locks import run_lock
 from ..models.card import describe
 from ..signals.data import load_npz
-from . import plots
+from . import explain_section, plots
 from .html import CSS, esc, img, num, table
 
 
@@ -353,7 +354,8 @@ SHUFFLED_NOTE = ("<p class='note' id='shuffled-note'>“Test MSE, S shuffled”:
 
 
 # ---------------------------------------------------------------------------------------------- page
-def render(run_dir: Path, metrics: dict, figures: list[tuple[Path, str]], config: str) -> str:
+def render(run_dir: Path, metrics: dict, figures: list[tuple[Path, str]], config: str, inside: str = "") -> str:
+    """The page; ``inside``: the HTML of the section "Inside the model" (reporting.explain_section)."""
     freqs = metrics["frequencies"]
     te, tr = metrics["test"], metrics["train"]
     ms = metrics.get("multi_seed") or {}
@@ -398,6 +400,7 @@ reset at t = 0, and outputs the selected pure sine. MSE is over every row of the
 {_baselines_section(metrics, freqs)}
 <h2>Figures</h2>
 {"".join(img(p, cap) for p, cap in figures)}
+{inside}
 {_training_text(metrics)}
 <h2>Configuration</h2>
 <pre>{esc(config)}</pre>
@@ -427,5 +430,5 @@ def write_report(run_dir: str | Path) -> Path:
         cpath = run_dir / "config.toml"
         config = cpath.read_text(encoding="utf-8", errors="replace") if cpath.exists() else "(no config.toml)"
         path = run_dir / "report.html"
-        write_text(path, render(run_dir, metrics, figures, config))
+        write_text(path, render(run_dir, metrics, figures, config, explain_section.section(run_dir)))
     return path

@@ -1,12 +1,13 @@
 """Studies: whole jobs that train, evaluate and report, one run directory or an Optuna study of many.
 
 :mod:`.run` is one run (data, training, evaluation, figures, report, resume after an interruption;
-its entry point is ``studies.run.run``); :mod:`.sweep` creates a study and runs its trials in worker
-processes (``studies.sweep.sweep``); :mod:`.storage` opens the study wherever it lives;
-:mod:`.sweep_config` reads the ``[sweep]`` config; :mod:`.sweep_summary` reads a study back into the
-summary its report renders. The top of the library: may import every layer below (reporting included),
-never the CLI. Names load lazily (torch and Optuna are imported where they are used); ``run`` and
-``sweep`` are the modules here, so their functions are not re-exported under the same names.
+its entry point is ``studies.run.run``); :mod:`.explain_run` explains a run's model and keeps it in the
+run; :mod:`.sweep` creates a study and runs its trials in worker processes (``studies.sweep.sweep``);
+:mod:`.storage` opens the study wherever it lives; :mod:`.sweep_config` reads the ``[sweep]`` config;
+:mod:`.sweep_summary` reads a study back into the summary its report renders. The top of the library: may
+import every layer below (reporting included), never the CLI. Names load lazily (torch and Optuna are
+imported where they are used); ``run``, ``sweep`` and ``explain_run`` are the modules here, so their
+functions are not re-exported under the same names.
 """
 
 from .._lazy import lazy_names

@@ -12,7 +12,9 @@
                              or {"status": "diverged", "diverged": {...}} and nothing else evaluated
       predictions.npz        outputs of the model on train and test, (K, N) each
       test_predictions.csv   the K*N-row test table (t, S, C1..CK, target) plus output and error
-      figures/*.png          graphs 1 and 2, training curves, error histogram, error vs time, PSD
+      explain.json           the model from the inside (evaluation.explain), with explain.npz; not for mix
+      figures/*.png          graphs 1 and 2, training curves, error histogram, error vs time, PSD, the
+                             explanation's rings and drift
       report.html            self-contained report (figures embedded); both only with eval.report
 """
 
@@ -30,6 +32,7 @@ import numpy as np
 from ..atomic import atomic_path, remove_leftovers, write_json, write_text
 from ..config import RunConfig, dumps, load
 from ..errors import Diverged, UserError
+from ..evaluation.explain import unexplainable
 from ..evaluation.metrics import evaluate_signal, write_rows_csv
 from ..evaluation.run_eval import evaluate_all, model_card, summary, time_to_target
 from ..evaluation.verdict import verdict
@@ -41,11 +44,12 @@ from ..signals.data import save_npz
 from ..signals.scenarios import generate
 from ..training import resume
 from ..training.candidates import candidate_seeds, train_best_of
+from .explain_run import explain_run
 
 # what a run writes besides config.toml, data/ and figures/; --overwrite removes these first, so that a new
 # run that is stopped early never leaves the old run's results beside its own config
 RESULT_FILES = ("metrics.json", "report.html", "history.json", "predictions.npz", "test_predictions.csv",
-                "checkpoints/final.pt")
+                "explain.json", "explain.npz", "checkpoints/final.pt")
 
 
 def default_run_dir(cfg: RunConfig) -> Path:
@@ -211,6 +215,8 @@ def _complete(cfg: RunConfig, run_dir: Path, device, progress: bool, echo: Calla
         np.savez(tmp, train=outputs["train"], test=outputs["test"], frequencies=train_sig.frequencies)
     write_rows_csv(run_dir / "test_predictions.csv", test_sig, outputs["test"])
     write_json(run_dir / "metrics.json", metrics)
+    if unexplainable(model, cfg) is None:  # how the model keeps time, free running six times the horizon
+        explain_run(run_dir, seconds=6 * cfg.signal.duration, model=model, cfg=cfg)
 
     if cfg.eval.report:
         from ..reporting.report import write_report
