@@ -36,7 +36,7 @@ def run_seed(seed: int, config: str, sets: list[str], runs: Path) -> dict:
     proc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
-        return {"seed": seed, "failed": proc.stderr.strip().splitlines()[-1:] or ["exit status %d" % proc.returncode]}
+        return {"seed": seed, "failed": proc.stderr.strip().splitlines()[-1:] or [f"exit status {proc.returncode}"]}
     m = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     polish = [r["polish"] for r in json.loads((out / "history.json").read_text(encoding="utf-8"))
               if r.get("phase") == "polish"]
