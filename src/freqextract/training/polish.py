@@ -53,7 +53,7 @@ def polish(model: torch.nn.Module, cfg: RunConfig, rng: np.random.Generator, dev
         loss = batch.group_means((y - batch.y).pow(2).mean(dim=1)).mean()
         if torch.isfinite(loss):
             loss.backward()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
         if on_eval is not None:
             on_eval(len(losses), losses[-1])
         return loss
