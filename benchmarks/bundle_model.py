@@ -14,6 +14,11 @@ and a copy of the card as ``benchmarks/results/bundled-<name>.json``, which ``up
 the README's table of the bundled model.
 
     python benchmarks/bundle_model.py RUN_DIR [--name extractor] [--trained-with "freqextract run --config mix"]
+                                      [--stage EARLIER_RUN_DIR "ITS COMMAND" ...]
+
+A model trained in stages (a run started from another run's weights with ``--init-from``) names each
+earlier run with ``--stage``: the card then lists every stage's command, steps and training time, and its
+totals are theirs added up.
 """
 
 from __future__ import annotations
@@ -39,7 +44,25 @@ RESULTS = Path(__file__).resolve().parent / "results"
 CHECK_SEEDS = [5001, 5002, 5003, 5004]  # outside the test (2..), validation (12) and tuning (1001..) seeds
 
 
-def bundle(run_dir: Path, name: str, trained_with: str) -> dict:
+def _kept_seconds(metrics: dict) -> float:
+    """The kept candidate's own training time (metrics' "seconds" counts only the last invocation's)."""
+    return next(c["seconds"] for c in metrics["training"]["candidates"] if c.get("kept"))
+
+
+def stages_of(run_dir: Path, trained_with: str, earlier: list[tuple[str, str]]) -> list[dict]:
+    """Every stage that trained the model, first to last: run directory, command, steps, seconds."""
+    out = []
+    for d, cmd in [*earlier, (str(run_dir), trained_with)]:
+        path = Path(d) / "metrics.json"
+        if not path.is_file():
+            raise UserError(f"{d}: no metrics.json (not a finished run)")
+        m = json.loads(path.read_text(encoding="utf-8"))
+        out.append({"run": Path(d).name, "command": cmd, "steps": m["training"]["steps"],
+                    "seconds": _kept_seconds(m)})
+    return out
+
+
+def bundle(run_dir: Path, name: str, trained_with: str, earlier: list[tuple[str, str]] = ()) -> dict:
     metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
     if metrics.get("kind") != "conditioned" or metrics.get("status") != "ok":
         raise UserError(f"{run_dir}: not a finished run of a frequency-conditioned model (scenario mix)")
@@ -56,6 +79,7 @@ def bundle(run_dir: Path, name: str, trained_with: str) -> dict:
     shutil.copy(run_dir / "config.toml", tmp / "config.toml")
     shipped, _, _ = checkpoint.load_model(tmp / "model.pt")
     test = metrics["test"]
+    stages = stages_of(run_dir, trained_with, list(earlier))
     card = {
         "name": name,
         "summary": (f"general extractor: any frequency in {cfg.signal.band[0]:g}..{cfg.signal.band[1]:g} Hz at "
@@ -65,9 +89,9 @@ def bundle(run_dir: Path, name: str, trained_with: str) -> dict:
                     f"target {'met' if test['verdict']['met'] else 'missed'}"),
         "kind": "conditioned", "conditioning": cfg.model.conditioning, "band_hz": list(cfg.signal.band),
         "fs": cfg.signal.fs,
-        "trained_with": trained_with, "training_steps": metrics["training"]["steps"],
-        # the kept candidate's own training time (metrics' "seconds" counts only the last invocation's)
-        "training_seconds": next(c["seconds"] for c in metrics["training"]["candidates"] if c.get("kept")),
+        "trained_with": " && ".join(st["command"] for st in stages), "stages": stages,
+        "training_steps": sum(st["steps"] for st in stages),
+        "training_seconds": sum(st["seconds"] for st in stages),
         "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
                     "cpus": os.cpu_count(), "device": metrics["training"]["device"],
                     "torch_threads": cfg.train.threads},
@@ -90,10 +114,12 @@ def main(argv=None) -> int:
     ap.add_argument("--name", default="extractor")
     ap.add_argument("--trained-with", default="freqextract run --config mix",
                     help="the command that trained the run (recorded in the card)")
+    ap.add_argument("--stage", nargs=2, action="append", default=[], metavar=("RUN_DIR", "COMMAND"),
+                    help="an earlier stage whose checkpoint this run started from (--init-from), first first")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     try:
-        card = bundle(args.run_dir, args.name, args.trained_with)
+        card = bundle(args.run_dir, args.name, args.trained_with, [tuple(s) for s in args.stage])
     except UserError as e:
         print(f"bundle_model: {e}", file=sys.stderr)
         return 2

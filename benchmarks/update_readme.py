@@ -240,6 +240,14 @@ def table_transfer(r: dict) -> str:
     return "\n".join(lines)
 
 
+def _stages(r: dict) -> str:
+    """How the bundled model was trained: its command, or each stage's with its steps and minutes."""
+    stages = r.get("stages") or []
+    if len(stages) < 2:
+        return f"`{r['trained_with']}`"
+    return ", then ".join(f"`{s['command']}` ({s['steps']} steps, {s['seconds'] / 60:.0f} min)" for s in stages)
+
+
 def table_bundled(r: dict) -> str:
     t = r["held_out"]["test"]
     refs = t["references"]
@@ -258,7 +266,7 @@ def table_bundled(r: dict) -> str:
               + (f" With white noise σ = 0.1: NMSE {noisy['model']['nmse']:.4f} (tuned band-pass "
                  f"{noisy['references']['bandpass-tuned']['nmse']:.4f}, oracle RLS "
                  f"{noisy['references']['rls-oracle-tuned']['nmse']:.4f})." if noisy else "")
-              + f" Trained by `{r['trained_with']}` in {r['training_seconds'] / 60:.0f} min ({r['training_steps']} "
+              + f" Trained by {_stages(r)} in {r['training_seconds'] / 60:.0f} min ({r['training_steps']} "
               f"steps) on {r['machine']['cpus']} CPU cores ({r['machine']['processor']}, torch threads "
               f"{r['machine']['torch_threads']}, the cores shared with other jobs); shipped by "
               f"`python benchmarks/bundle_model.py RUN_DIR`."]
