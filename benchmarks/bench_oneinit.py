@@ -4,7 +4,8 @@ Every seed is an ordinary ``freqextract run`` (the default config, ``train.candi
 s``), so its wall time is what a user waits for: data, training, evaluation, baselines, report. The table
 gives, per seed, the test MSE on noise seed 2, per frequency, the mean over the test seeds 2..11, the
 training and the wall time, and checks the targets (every seed <= 0.002 with every frequency <= 0.004, the
-median <= 0.001). With ``--workers 2`` two seeds train side by side (each on one core): the times are then
+median <= 0.001), and each selector's free-running frequency error in ppm (``freqextract explain``, run
+at the end of every ``run``). With ``--workers 2`` two seeds train side by side (each on one core): the times are then
 those of a machine doing two runs at once.
 
     python benchmarks/bench_oneinit.py [--seeds 5] [--workers 1] [--config spec] [--set k=v ...]
@@ -40,10 +41,12 @@ def run_seed(seed: int, config: str, sets: list[str], runs: Path) -> dict:
     m = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     polish = [r["polish"] for r in json.loads((out / "history.json").read_text(encoding="utf-8"))
               if r.get("phase") == "polish"]
+    explain = out / "explain.json"  # the run's free-running measurement (freqextract explain)
+    ppm = json.loads(explain.read_text(encoding="utf-8"))["ppm_error"] if explain.is_file() else None
     return {"seed": seed, "test_mse": m["test"]["mse"], "per_frequency_mse": m["test"]["per_frequency_mse"],
             "multi_seed_mean": m["multi_seed"]["mean"], "training_seconds": m["training"]["seconds"],
             "steps": m["training"]["steps"], "wall_seconds": wall,
-            "polish": polish[0] if polish else None, "run_dir": str(out)}
+            "polish": polish[0] if polish else None, "free_running_ppm": ppm, "run_dir": str(out)}
 
 
 def main(argv=None) -> int:

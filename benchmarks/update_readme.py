@@ -273,16 +273,44 @@ def table_bundled(r: dict) -> str:
     return "\n".join(lines)
 
 
+def table_oneinit(r: dict) -> str:
+    lines = ["| training seed | test MSE | 1 Hz | 3 Hz | 5 Hz | 7 Hz | seeds 2..11 | polish: validation | "
+             "worst ppm | training | wall |", "|" + "---|" * 11]
+    for row in r["rows"]:
+        if "failed" in row:
+            lines.append(f"| {row['seed']} | failed: {row['failed'][0]} |" + " |" * 9)
+            continue
+        pol = row.get("polish")
+        pol = (f"{pol['val_before']:.5f} → {pol['val_after']:.5f}" + ("" if pol["kept"] else " (not kept)")
+               if pol else "none")
+        ppm = row.get("free_running_ppm")
+        ppm = f"{max(abs(v) for v in ppm if v is not None):.0f}" if ppm else "n/a"
+        lines.append(f"| {row['seed']} | **{row['test_mse']:.5f}** | "
+                     + " | ".join(f"{v:.5f}" for v in row["per_frequency_mse"])
+                     + f" | {row['multi_seed_mean']:.5f} | {pol} | {ppm} | {row['training_seconds']:.0f} s | "
+                     f"{row['wall_seconds']:.0f} s |")
+    t = r["targets"]
+    sets = " ".join(f"--set {s}" for s in r["set"])
+    lines += ["", f"One candidate per training seed (`python benchmarks/bench_oneinit.py --seeds {r['seeds']} "
+              f"--workers {r['workers']}{' ' + sets if sets else ''}`; config `{r['config']}`), test MSE on "
+              f"noise seed 2 and its mean over 2..11; median {r['median_test_mse']:.5f}. Targets (every seed <= "
+              f"{t['seed']:g} with every frequency <= {t['frequency']:g}, median <= {t['median']:g}): "
+              f"**{'met' if r['met'] else 'missed'}**. Worst ppm: the largest free-running frequency error over "
+              f"the four selectors (S = 0, 60 s). Times on {r['cpus']} CPU cores, {r['workers']} seeds at once."]
+    return "\n".join(lines)
+
+
 TABLES = {"train_seeds": table_train_seeds, "loops": table_loops, "seq_len": table_seq_len,
           "scenarios": table_scenarios, "multiseed": table_multiseed, "stream": table_stream,
           "lockon": table_lockon, "conditioning": table_conditioning, "transfer": table_transfer,
-          "bundled-extractor": table_bundled}
+          "bundled-extractor": table_bundled, "oneinit": table_oneinit}
 
 
 # where each table goes: its docs page; HEADLINE also goes into the README
 PAGES = {"train_seeds": "results.md", "loops": "results.md", "multiseed": "results.md", "seq_len": "method.md",
          "scenarios": "scenarios.md", "lockon": "scenarios.md", "stream": "streaming.md",
-         "conditioning": "extractor.md", "transfer": "extractor.md", "bundled-extractor": "extractor.md"}
+         "conditioning": "extractor.md", "transfer": "extractor.md", "bundled-extractor": "extractor.md",
+         "oneinit": "results.md"}
 HEADLINE = "train_seeds"
 README_TABLES = (HEADLINE, "bundled-extractor")  # also written into the README
 RUNS = "benchmarks/runs/"  # the benchmarks' default --runs-dir: notes name a run relative to it
