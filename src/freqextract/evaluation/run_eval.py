@@ -51,6 +51,10 @@ def model_card(model, cfg: RunConfig, test_sig, device) -> tuple[dict, dict]:
         from .mix import mix_card
 
         return mix_card(model, cfg, test_sig)
+    if cfg.signal.scenario == "programmable":
+        from .programmable import programmable_card
+
+        return programmable_card(model, cfg)
     ablation = ablations(model, test_sig, cfg.eval.shuffle_seed, device)
     test_mse = mse(predict(model, test_sig, device), test_sig.targets)["mse"]
     return make_card(cfg.signal.scenario, test_mse, ablation), ablation

@@ -425,6 +425,10 @@ def write_report(run_dir: str | Path) -> Path:
                 from .mix_report import write_mix_report
 
                 return write_mix_report(run_dir, head)
+            if isinstance(head, dict) and head.get("kind") == "programmable" and head.get("status") == "ok":
+                from .programmable_report import write_programmable_report
+
+                return write_programmable_report(run_dir, head)
         metrics, test, out = _load_run(run_dir)
         figures = make_figures(run_dir, metrics, test, out)
         cpath = run_dir / "config.toml"

@@ -187,6 +187,8 @@ def _complete(cfg: RunConfig, run_dir: Path, device, progress: bool, echo: Calla
 
     if cfg.signal.scenario == "mix":
         return _complete_mix(cfg, run_dir, result, candidates, train_wall, device, echo, card)
+    if cfg.signal.scenario == "programmable":
+        return _complete_programmable(cfg, run_dir, result, candidates, train_wall, device, echo, card)
     model = result.model
     for c, m in zip(candidates, candidate_models, strict=True):  # the spread over inits, not only the kept one
         c["test_mse"] = evaluate_signal(m, test_sig, device)[0]["mse"] if m is not None else None
@@ -249,6 +251,32 @@ def _complete_mix(cfg: RunConfig, run_dir: Path, result, candidates: list[dict],
 
         write_report(run_dir)
     echo(mix_summary(metrics))
+    echo(describe(card))
+    return run_dir
+
+
+def _complete_programmable(cfg: RunConfig, run_dir: Path, result, candidates: list[dict], train_wall: float,
+                           device, echo: Callable[[str], None], card: dict) -> Path:
+    """The results of a programmable oscillator: MSE at the held-out frequencies and across the band."""
+    from ..evaluation.programmable import evaluate_programmable
+    from ..evaluation.programmable import summary as programmable_summary
+
+    configure_threads(cfg.train.threads)
+    metrics, outputs = evaluate_programmable(result.model.to("cpu"), cfg)
+    metrics = {"status": "ok", **metrics, "model_card": card}
+    metrics["training"] = {"steps": result.steps, "seconds": train_wall, "device": str(device),
+                           "resumed": any("resumed_from" in c for c in candidates),
+                           "final_loss": result.history[-1]["loss"] if result.history else None,
+                           "candidates": candidates}
+    metrics["versions"] = checkpoint.versions()
+    with atomic_path(run_dir / "predictions.npz", suffix=".npz") as tmp:
+        np.savez(tmp, **outputs)
+    write_json(run_dir / "metrics.json", metrics)
+    if cfg.eval.report:
+        from ..reporting.report import write_report
+
+        write_report(run_dir)
+    echo(programmable_summary(metrics))
     echo(describe(card))
     return run_dir
 
