@@ -48,7 +48,8 @@ def model_kind(model: torch.nn.Module) -> str:
 
 
 def build_model(cfg: RunConfig) -> StatefulLSTM:
-    """The network a config describes (SequenceLSTM when model.seq_len > 1, ConditionedLSTM for ``mix`` and ``programmable``)."""
+    """The network a config describes (SequenceLSTM when model.seq_len > 1, ConditionedLSTM for ``mix`` and
+    ``programmable``)."""
     m = cfg.model
     kwargs = dict(n_inputs=1 + len(cfg.signal.frequencies), hidden_size=m.hidden_size, num_layers=m.num_layers,
                   init=m.init, forget_bias=m.forget_bias, chrono_tmax=m.chrono_tmax)

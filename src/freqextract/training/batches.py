@@ -23,8 +23,8 @@ import numpy as np
 import torch
 
 from ..config import RunConfig
-from ..signals.data import request_streams, streams_from, to_streams
 from ..signals import programmable
+from ..signals.data import request_streams, streams_from, to_streams
 from ..signals.mix import draw_mix, draw_requests, request_targets
 from ..signals.scenarios import draw, generate
 
