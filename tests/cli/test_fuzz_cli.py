@@ -145,8 +145,8 @@ def ints_below(x) -> st.SearchStrategy:
     return st.integers(-10**12, x)
 
 
-VALID_NAMES = {"spec", "phase-scaled", "offsets", "mix", "programmable", "carry", "reset", "forget-bias", "chrono", "default",
-               "auto", "cpu", "cuda", "mps", "concat", "film", "demod"}
+VALID_NAMES = {"spec", "phase-scaled", "offsets", "mix", "programmable", "carry", "reset", "forget-bias", "chrono",
+               "default", "auto", "cpu", "cuda", "mps", "concat", "film", "demod"}
 bad_names = words.filter(lambda s: s not in VALID_NAMES and not s.startswith("cuda:"))
 # for each checked field: values that are out of range with every other setting at its default
 OUT_OF_RANGE: dict[str, st.SearchStrategy] = {
