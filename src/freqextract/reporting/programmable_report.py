@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from ..atomic import write_text
 from ..errors import UserError
 from ..signals.programmable import targets
-from .html import CSS, esc, img, num, table
+from .html import esc, num, run_page, table
 from .plots import COLORS, _save
 
 
@@ -96,32 +96,14 @@ def write_programmable_report(run_dir: Path, metrics: dict) -> Path:
                         "First test seed: the answer to each held-out frequency beside sin(2 pi f t)."))
     cards = [("mean MSE, held-out frequencies", num(t["mean_heldout_mse"])),
              ("mean MSE, seen grid", num(t["mean_seen_mse"])), ("answering 0", num(t["zero_mse"]))]
-    card_html = "".join(f"<div class='card'><div class='v'>{v}</div><div class='l'>{esc(label)}</div></div>"
-                        for label, v in cards)
-    cpath = run_dir / "config.toml"
-    config = cpath.read_text(encoding="utf-8", errors="replace") if cpath.exists() else "(no config.toml)"
-    tr = metrics.get("training", {})
     lo, hi = t["band_hz"]
-    page = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>freqextract run: {esc(run_dir.name)}</title>
-<style>{CSS}</style></head><body>
-<h1>freqextract run <code>{esc(run_dir.name)}</code></h1>
-<p>Scenario <b>programmable</b>: the spec's noisy S as input, a requested frequency f as a number (conditioning
-<code>{esc(metrics.get('conditioning'))}</code>), target sin(2 pi f t) from the reset. Trained on
+    intro = f"""<p>Scenario <b>programmable</b>: the spec's noisy S as input, a requested frequency f as a number
+(conditioning <code>{esc(metrics.get('conditioning'))}</code>), target sin(2 pi f t) from the reset. Trained on
 {lo:g} to {hi:g} Hz less {t['heldout_margin_hz']:g} Hz around each held-out frequency; tested on test seeds
-{t['seeds'][0]}..{t['seeds'][-1]}.</p>
-<div class="headline">{card_html}</div>
-<h2>MSE by requested frequency</h2>
-{table(["Hz", "", f"MSE {t['duration_s']:g} s", "first s", "last s"], rows(t))}
-<h2>Figures</h2>
-{"".join(img(p, cap) for p, cap in figures)}
-<p class="note">Trained for {tr.get('steps')} steps in {num(tr.get('seconds'), 0)} s on {esc(tr.get('device'))}.</p>
-<h2>Configuration</h2>
-<pre>{esc(config)}</pre>
-</body></html>
-"""
+{t['seeds'][0]}..{t['seeds'][-1]}.</p>"""
+    sections = ("<h2>MSE by requested frequency</h2>"
+                + table(["Hz", "", f"MSE {t['duration_s']:g} s", "first s", "last s"], rows(t)))
+    page = run_page(run_dir, intro, cards, sections, figures, metrics.get("training", {}))
     path = run_dir / "report.html"
     write_text(path, page)
     return path
