@@ -65,3 +65,12 @@ def test_demod_is_refused_in_one_line(cli, tmp_path):
     assert p.returncode == 2 and p.stdout == ""
     assert len(p.stderr.splitlines()) == 1 and "model.conditioning" in p.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_evaluate_and_explain_refuse_it_in_one_line(prog_run, cli):
+    run, _ = prog_run
+    ev = _run([*cli, "evaluate", "--checkpoint", str(run / "checkpoints" / "final.pt"), "--data",
+               str(run / "data" / "test.npz")], run, check=False)
+    ex = _run([*cli, "explain", str(run)], run, check=False)
+    for p, word in ((ev, "programmable oscillator"), (ex, "scenario programmable")):
+        assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1 and word in p.stderr, p.stderr
