@@ -24,7 +24,7 @@ from ..locks import run_lock
 from ..models.card import describe
 from ..signals.data import load_npz
 from . import explain_section, plots
-from .html import esc, headline, img, num, run_head, table
+from .html import CSS, esc, headline, img, num, run_head, table  # noqa: F401  (CSS: the old freqextract.report had it)
 
 
 # ---------------------------------------------------------------------------------------------- helpers
