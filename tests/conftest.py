@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -26,6 +27,14 @@ def cli_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONDONTWRITEBYTECODE"] = "1"  # keep the runs from writing anything but their outputs
     return env
+
+
+def run_cli(cmd: list[str], cwd, check: bool = True) -> subprocess.CompletedProcess:
+    """Run a command (the CLI) in ``cwd``, capturing text; with ``check`` it must exit 0."""
+    p = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=cli_env(), timeout=600)
+    if check:
+        assert p.returncode == 0, p.stderr
+    return p
 
 
 @pytest.fixture(scope="session")

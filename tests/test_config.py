@@ -215,7 +215,7 @@ def test_bundled_quick():
 
 def test_unknown_bundled_name():
     with pytest.raises(UserError, match=r"^no-such-config: neither a config file nor a bundled config "
-                                        r"\(bundled: .*offsets, phase-scaled, quick, spec"):
+                                        r"\(bundled: .*offsets, phase-scaled, programmable, quick, spec"):
         load("no-such-config")
 
 

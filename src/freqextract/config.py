@@ -18,7 +18,8 @@ from pathlib import Path
 
 from .errors import UserError
 
-SCENARIOS = ("spec", "phase-scaled", "offsets", "mix")
+SCENARIOS = ("spec", "phase-scaled", "offsets", "mix", "programmable")
+CONDITIONED = ("mix", "programmable")  # scenarios whose model is told the frequency as a number
 CONDITIONINGS = ("concat", "film", "demod")  # model.conditioning of a frequency-conditioned model
 MAX_SEED = 2**32  # train.seed: the candidates' seeds (seed * candidates + i) must fit torch's
 MAX_SAMPLES = 20_000_000  # per sequence; beyond this the (K, N) arrays stop fitting in memory comfortably
@@ -49,6 +50,10 @@ class SignalConfig:
     min_separation: float = 1.0
     levels: tuple[float, float] = (0.25, 1.0)
     mix_frequencies: tuple[float, ...] = ()
+    # programmable (docs/scenarios.md): the spec's S, a requested f ~ U(band) that never comes within
+    # heldout_margin Hz of a held-out frequency; the test asks for the held-out ones and a grid over the band
+    heldout: tuple[float, ...] = (1.0, 3.0, 5.0, 7.0, 2.5, 8.5)
+    heldout_margin: float = 0.25
     # the test seeds are test_seed .. test_seed + TEST_SEEDS - 1 (metrics.json "multi_seed")
 
     @property
@@ -300,15 +305,18 @@ def validate(cfg: RunConfig, signal_only: bool = False) -> None:
     lo, hi = s.amplitude
     if lo < 0 or lo > hi:
         raise UserError(f"signal.amplitude: need 0 <= low <= high, got [{lo:g}, {hi:g}]")
-    if s.scenario == "spec":
+    if s.scenario in ("spec", "programmable"):
         if s.phase_scale != 1.0:
-            raise UserError("signal.phase_scale: the spec scenario fixes it at 1 (use scenario 'phase-scaled')")
+            raise UserError(f"signal.phase_scale: the {s.scenario} scenario fixes it at 1 (use scenario "
+                            "'phase-scaled')")
         if s.noise_sigma != 0.0:
-            raise UserError("signal.noise_sigma: the spec scenario has no additive noise (use 'offsets')")
+            raise UserError(f"signal.noise_sigma: the {s.scenario} scenario has no additive noise (use 'offsets')")
     if not 0.0 <= s.phase_scale <= 1.0:
         raise UserError(f"signal.phase_scale: must be in [0, 1], got {s.phase_scale:g}")
     if s.noise_sigma < 0:
         raise UserError(f"signal.noise_sigma: must be >= 0, got {s.noise_sigma:g}")
+    if s.heldout_margin < 0:
+        raise UserError(f"signal.heldout_margin: must be >= 0 Hz, got {s.heldout_margin:g}")
     for name in ("train_seed", "test_seed", "val_seed"):
         if getattr(s, name) < 0:
             raise UserError(f"signal.{name}: must be >= 0, got {getattr(s, name)}")
@@ -317,6 +325,8 @@ def validate(cfg: RunConfig, signal_only: bool = False) -> None:
                         f"{s.test_seed + TEST_SEEDS - 1}); choosing on it would let test data pick the model")
     if s.scenario == "mix":
         _validate_mix(s)
+    if s.scenario == "programmable":
+        _validate_programmable(s)
     if signal_only:
         return
 
@@ -333,8 +343,13 @@ def validate(cfg: RunConfig, signal_only: bool = False) -> None:
     if m.conditioning not in CONDITIONINGS:
         raise UserError(f"model.conditioning: must be one of {', '.join(CONDITIONINGS)}, got {m.conditioning!r}")
     _at_least("model", m, "film_size", 1)
-    if s.scenario == "mix" and m.seq_len != 1:
-        raise UserError("model.seq_len: the mix scenario's conditioned model steps one sample at a time (1)")
+    if s.scenario in CONDITIONED and m.seq_len != 1:
+        raise UserError(f"model.seq_len: the {s.scenario} scenario's conditioned model steps one sample at a "
+                        "time (1)")
+    if s.scenario == "programmable" and m.conditioning == "demod":
+        raise UserError("model.conditioning: 'demod' is refused for scenario programmable: it feeds the network "
+                        "the request's carrier cos/sin(2 pi nu n), so the oscillator would be outside the "
+                        "network (use concat or film)")
 
     t = cfg.train
     _at_least("train", t, "seed", 0)
@@ -402,15 +417,47 @@ def validate(cfg: RunConfig, signal_only: bool = False) -> None:
 
 
 
-def _validate_mix(s: SignalConfig) -> None:
-    lo, hi = s.components
-    if not 1 <= lo <= hi:
-        raise UserError(f"signal.components: need 1 <= low <= high, got [{lo}, {hi}]")
+def _validate_band(s: SignalConfig) -> None:
     b0, b1 = s.band
     if not 0 < b0 < b1:
         raise UserError(f"signal.band: need 0 < low < high Hz, got [{b0:g}, {b1:g}]")
     if b1 >= s.fs / 2:
         raise UserError(f"signal.band: {b1:g} Hz is not below Nyquist (fs/2 = {s.fs / 2:g} Hz)")
+
+
+def allowed_intervals(s: SignalConfig) -> list[tuple[float, float]]:
+    """The training band less ``heldout_margin`` Hz around each held-out frequency: disjoint (low, high)
+    intervals in Hz, sorted, each of positive width."""
+    cuts = sorted((f - s.heldout_margin, f + s.heldout_margin) for f in s.heldout)
+    out, lo = [], s.band[0]
+    for a, b in cuts:
+        if a > lo:
+            out.append((lo, min(a, s.band[1])))
+        lo = max(lo, b)
+    if lo < s.band[1]:
+        out.append((lo, s.band[1]))
+    return [(a, b) for a, b in out if b > a]
+
+
+def _validate_programmable(s: SignalConfig) -> None:
+    _validate_band(s)
+    b0, b1 = s.band
+    for i, f in enumerate(s.heldout):
+        if not b0 <= f <= b1:
+            raise UserError(f"signal.heldout[{i}]: {f:g} Hz is outside the band [{b0:g}, {b1:g}] Hz")
+    if len(set(s.heldout)) != len(s.heldout):
+        raise UserError("signal.heldout: frequencies must be distinct")
+    if not allowed_intervals(s):
+        raise UserError(f"signal.heldout_margin: {s.heldout_margin:g} Hz around every held-out frequency leaves "
+                        f"nothing of the band [{b0:g}, {b1:g}] Hz to train on")
+
+
+def _validate_mix(s: SignalConfig) -> None:
+    lo, hi = s.components
+    if not 1 <= lo <= hi:
+        raise UserError(f"signal.components: need 1 <= low <= high, got [{lo}, {hi}]")
+    _validate_band(s)
+    b0, b1 = s.band
     if s.min_separation < 0:
         raise UserError(f"signal.min_separation: must be >= 0 Hz, got {s.min_separation:g}")
     if (hi - 1) * s.min_separation > 0.5 * (b1 - b0):

@@ -4,23 +4,15 @@ including a file written by other software (the exchange-format keys only, no me
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import cli_env
+from conftest import run_cli as _run
 
 TINY = ["--set", "signal.duration=1.0", "--set", "model.hidden_size=8", "--set", "train.warmup_horizon=100",
         "--set", "train.warmup_steps=4", "--set", "train.growth_steps=1", "--set", "train.final_steps=1",
         "--set", "eval.tune_sequences=1", "--set", "eval.mix_sequences=2", "--set", "train.log_every=2"]
-
-
-def _run(cmd, cwd, check=True):
-    p = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=cli_env(), timeout=600)
-    if check:
-        assert p.returncode == 0, p.stderr
-    return p
 
 
 @pytest.fixture(scope="module")

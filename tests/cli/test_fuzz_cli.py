@@ -145,8 +145,8 @@ def ints_below(x) -> st.SearchStrategy:
     return st.integers(-10**12, x)
 
 
-VALID_NAMES = {"spec", "phase-scaled", "offsets", "mix", "carry", "reset", "forget-bias", "chrono", "default",
-               "auto", "cpu", "cuda", "mps", "concat", "film", "demod"}
+VALID_NAMES = {"spec", "phase-scaled", "offsets", "mix", "programmable", "carry", "reset", "forget-bias", "chrono",
+               "default", "auto", "cpu", "cuda", "mps", "concat", "film", "demod"}
 bad_names = words.filter(lambda s: s not in VALID_NAMES and not s.startswith("cuda:"))
 # for each checked field: values that are out of range with every other setting at its default
 OUT_OF_RANGE: dict[str, st.SearchStrategy] = {
@@ -161,7 +161,7 @@ OUT_OF_RANGE: dict[str, st.SearchStrategy] = {
     "signal.phase_scale": st.floats(allow_nan=False, allow_infinity=False).filter(lambda v: v != 1.0),
     "signal.noise_sigma": st.floats(allow_nan=False, allow_infinity=False).filter(lambda v: v != 0.0),
     "signal.train_seed": ints_below(-1), "signal.test_seed": ints_below(-1),
-    "signal.val_seed": ints_below(-1),
+    "signal.val_seed": ints_below(-1), "signal.heldout_margin": below(0.0, inclusive=False),
     "model.hidden_size": ints_below(0), "model.num_layers": ints_below(0),
     "model.seq_len": ints_below(0),
     "model.window_state": bad_names, "model.init": bad_names, "model.chrono_tmax": below(2.0),
@@ -191,9 +191,10 @@ OUT_OF_RANGE: dict[str, st.SearchStrategy] = {
 # where the message names the field the value conflicts with rather than the one that was set
 RELATED = {"signal.fs": ("signal.frequencies", "signal.duration")}
 UNCHECKED = {"eval.ablations", "eval.baselines", "eval.report"}  # booleans: every value of the right type is valid
-# range-checked only under scenario mix (tests/signals/test_mix.py), or when training starts (init_from: a file)
+# range-checked only under scenario mix (tests/signals/test_mix.py) or programmable
+# (tests/test_config_programmable.py), or when training starts (init_from: a file)
 MIX_ONLY = {"signal.components", "signal.band", "signal.min_separation", "signal.levels", "signal.mix_frequencies",
-            "train.init_from"}
+            "signal.heldout", "train.init_from"}
 
 
 def test_the_fuzz_tables_match_the_config():

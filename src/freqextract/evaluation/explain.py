@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..config import CONDITIONED
 from ..errors import UserError
 from ..signals.data import streams_from
 from ..signals.scenarios import generate
@@ -55,9 +56,9 @@ def unexplainable(model, cfg: RunConfig) -> str | None:
     carries its state from sample to sample."""
     from ..models.lstm import ConditionedLSTM, StatefulLSTM
 
-    if cfg.signal.scenario == "mix" or isinstance(model, ConditionedLSTM):
+    if cfg.signal.scenario in CONDITIONED or isinstance(model, ConditionedLSTM):
         return ("explain needs a selector model (scenario spec, phase-scaled or offsets); this one is "
-                "frequency-conditioned (scenario mix) and has no fixed oscillators to show")
+                f"frequency-conditioned (scenario {cfg.signal.scenario}) and has no fixed oscillators to show")
     if not isinstance(model, StatefulLSTM) or getattr(model, "window_state", "carry") != "carry":
         return ("explain needs a model that carries its state from sample to sample; this one restarts "
                 "every window (model.window_state = 'reset')")

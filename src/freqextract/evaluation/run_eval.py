@@ -51,6 +51,10 @@ def model_card(model, cfg: RunConfig, test_sig, device) -> tuple[dict, dict]:
         from .mix import mix_card
 
         return mix_card(model, cfg, test_sig)
+    if cfg.signal.scenario == "programmable":
+        from .programmable import programmable_card
+
+        return programmable_card(model, cfg)
     ablation = ablations(model, test_sig, cfg.eval.shuffle_seed, device)
     test_mse = mse(predict(model, test_sig, device), test_sig.targets)["mse"]
     return make_card(cfg.signal.scenario, test_mse, ablation), ablation
@@ -184,6 +188,10 @@ def evaluate_checkpoint(ckpt_path: str | Path, data_path: str | Path, device: st
         from .mix import evaluate_file
 
         return {**about, **evaluate_file(model, cfg, sig, str(data_path))}
+    if cfg.signal.scenario == "programmable":
+        raise UserError(f"{ckpt_path}: a programmable oscillator answers sin(2 pi f t) whatever the file holds; "
+                        "`freqextract run` measures it (metrics.json 'programmable'), `freqextract stream` "
+                        "runs it on a file")
     want = np.asarray(cfg.signal.frequencies, dtype=np.float64)
     if sig.frequencies.shape != want.shape or not np.allclose(sig.frequencies, want):
         raise UserError(f"{data_path}: frequencies {sig.frequencies.tolist()} do not match the model's "

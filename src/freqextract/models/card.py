@@ -55,6 +55,12 @@ def describe(card: dict) -> str:
         return (f"model: a general extractor trained on scenario {scenario}: told each frequency as a number (any "
                 f"in {lo:g}..{hi:g} Hz at fs {card['fs']:g} Hz, scaled for other rates), {reads} that component "
                 f"(NMSE {card['test_mse']:.4f}, with S shuffled in time {card['test_mse_S_shuffled']:.4f})")
+    if card.get("kind") == "programmable" and role in (CLOCK, TRACKER):
+        lo, hi = card["band_hz"]
+        return (f"model: a programmable oscillator trained on scenario {scenario}: told a frequency as a number "
+                f"(any in {lo:g}..{hi:g} Hz at fs {card['fs']:g} Hz), it answers sin(2 pi f t) from the reset "
+                f"(MSE at the held-out frequencies {card['test_mse']:.5f}, with S shuffled in time "
+                f"{card['test_mse_S_shuffled']:.5f})")
     if role == CLOCK and card["test_mse"] >= UNLEARNED_MSE:
         return (f"model: trained on scenario {scenario}, it ignores its input S (test MSE "
                 f"{card['test_mse']:.5f}, with S shuffled in time {card['test_mse_S_shuffled']:.5f}) and has "

@@ -25,7 +25,7 @@ import torch
 
 from .. import __version__
 from ..atomic import write_bytes
-from ..config import RunConfig, from_dict, to_dict
+from ..config import CONDITIONED, RunConfig, from_dict, to_dict
 from ..errors import UserError
 from ..signals.data import REQUEST_INPUTS
 from .lstm import ConditionedLSTM, SequenceLSTM, StatefulLSTM
@@ -48,11 +48,12 @@ def model_kind(model: torch.nn.Module) -> str:
 
 
 def build_model(cfg: RunConfig) -> StatefulLSTM:
-    """The network a config describes (SequenceLSTM when model.seq_len > 1, ConditionedLSTM for ``mix``)."""
+    """The network a config describes (SequenceLSTM when model.seq_len > 1, ConditionedLSTM for ``mix`` and
+    ``programmable``)."""
     m = cfg.model
     kwargs = dict(n_inputs=1 + len(cfg.signal.frequencies), hidden_size=m.hidden_size, num_layers=m.num_layers,
                   init=m.init, forget_bias=m.forget_bias, chrono_tmax=m.chrono_tmax)
-    if cfg.signal.scenario == "mix":
+    if cfg.signal.scenario in CONDITIONED:
         kwargs["n_inputs"] = len(REQUEST_INPUTS[m.conditioning])
         return ConditionedLSTM(conditioning=m.conditioning, film_size=m.film_size, **kwargs)
     if m.seq_len > 1:

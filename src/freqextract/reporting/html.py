@@ -58,3 +58,39 @@ def img(path: Path, caption: str) -> str:
     return (f'<figure id="fig-{esc(path.stem)}">'
             f'<img src="data:image/png;base64,{data}" alt="{esc(caption)}">'
             f"<figcaption>{esc(caption)}</figcaption></figure>")
+
+
+def run_head(name: str) -> str:
+    """The start of a run's page, up to its heading ``freqextract run NAME``."""
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>freqextract run: {esc(name)}</title>
+<style>{CSS}</style></head><body>
+<h1>freqextract run <code>{esc(name)}</code></h1>"""
+
+
+def headline(cards: list[tuple[str, str]]) -> str:
+    """The headline cards: (label, value as HTML) each."""
+    return "".join(f"<div class='card'><div class='v'>{v}</div><div class='l'>{esc(label)}</div></div>"
+                   for label, v in cards)
+
+
+def run_page(run_dir: Path, intro: str, cards: list[tuple[str, str]], sections: str,
+             figures: list[tuple[Path, str]], training: dict) -> str:
+    """The page of a conditioned run (mix, programmable): ``intro`` (HTML), the headline cards (label,
+    value as HTML), ``sections`` (HTML), the figures, the training note and the run's config.toml."""
+    cpath = run_dir / "config.toml"
+    config = cpath.read_text(encoding="utf-8", errors="replace") if cpath.exists() else "(no config.toml)"
+    tr = training
+    return f"""{run_head(run_dir.name)}
+{intro}
+<div class="headline">{headline(cards)}</div>
+{sections}
+<h2>Figures</h2>
+{"".join(img(p, cap) for p, cap in figures)}
+<p class="note">Trained for {tr.get('steps')} steps in {num(tr.get('seconds'), 0)} s on {esc(tr.get('device'))}.</p>
+<h2>Configuration</h2>
+<pre>{esc(config)}</pre>
+</body></html>
+"""

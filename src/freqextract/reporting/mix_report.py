@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from ..atomic import write_text
 from ..errors import UserError
 from ..signals.data import load_npz
-from .html import CSS, esc, img, num, table
+from .html import esc, num, run_page, table
 from .plots import COLORS, _fc, _save
 
 
@@ -114,34 +114,16 @@ def write_mix_report(run_dir: Path, metrics: dict) -> Path:
     cards = [("NMSE, held-out mixtures", num(t["model"]["nmse"])),
              ("absent requests: output power", num(t["model"]["absent_power"])),
              ("target", "met" if t["verdict"]["met"] else "missed")]
-    card_html = "".join(f"<div class='card'><div class='v'>{v}</div><div class='l'>{esc(label)}</div></div>"
-                        for label, v in cards)
     sections = _section(t, "Held-out mixtures") + (
         _section(metrics["test_sigma_0.1"], "Held-out mixtures with white noise, sigma = 0.1")
         if "test_sigma_0.1" in metrics else "")
-    cpath = run_dir / "config.toml"
-    config = cpath.read_text(encoding="utf-8", errors="replace") if cpath.exists() else "(no config.toml)"
-    tr = metrics.get("training", {})
-    page = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>freqextract run: {esc(run_dir.name)}</title>
-<style>{CSS}</style></head><body>
-<h1>freqextract run <code>{esc(run_dir.name)}</code></h1>
-<p>Scenario <b>mix</b>: 1 to 6 components anywhere in {metrics['band_hz'][0]:g} to {metrics['band_hz'][1]:g} Hz.
+    lo, hi = metrics["band_hz"]
+    intro = f"""<p>Scenario <b>mix</b>: 1 to 6 components anywhere in {lo:g} to {hi:g} Hz.
 The model is a tracker: told the frequency to extract as a number (conditioning
 <code>{esc(metrics.get('conditioning'))}</code>), it reads S one sample at a time from the reset and returns that
 component, or about 0 when the mixture has none there. NMSE is the squared error over the target's energy per
-request; absent power is an absent request's output power over the mixture's mean component power.</p>
-<div class="headline">{card_html}</div>
-{sections}
-<h2>Figures</h2>
-{"".join(img(p, cap) for p, cap in figures)}
-<p class="note">Trained for {tr.get('steps')} steps in {num(tr.get('seconds'), 0)} s on {esc(tr.get('device'))}.</p>
-<h2>Configuration</h2>
-<pre>{esc(config)}</pre>
-</body></html>
-"""
+request; absent power is an absent request's output power over the mixture's mean component power.</p>"""
+    page = run_page(run_dir, intro, cards, sections, figures, metrics.get("training", {}))
     path = run_dir / "report.html"
     write_text(path, page)
     return path

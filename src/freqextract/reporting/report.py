@@ -24,7 +24,7 @@ from ..locks import run_lock
 from ..models.card import describe
 from ..signals.data import load_npz
 from . import explain_section, plots
-from .html import CSS, esc, img, num, table
+from .html import CSS, esc, headline, img, num, run_head, table  # noqa: F401  (CSS: the old freqextract.report had it)
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -373,18 +373,12 @@ def render(run_dir: Path, metrics: dict, figures: list[tuple[Path, str]], config
         cards.append(("test R²", f"{te['r2']:.4f}"))
     if "ablation" in metrics:
         cards.append(("test MSE, S shuffled", f"{metrics['ablation']['test_mse_S_shuffled']:.5f}"))
-    card_html = "".join(f"<div class='card'><div class='v'>{v}</div><div class='l'>{esc(label)}</div></div>"
-                        for label, v in cards)
+    card_html = headline(cards)
     files = [n for n in ("metrics.json", "test_predictions.csv", "predictions.npz", "history.json",
                          "config.toml", "checkpoints/final.pt", "data/train.npz", "data/test.npz")
              if (run_dir / n).exists()]
     file_links = ", ".join(f"<a href='{esc(n)}'><code>{esc(n)}</code></a>" for n in files)
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>freqextract run: {esc(run_dir.name)}</title>
-<style>{CSS}</style></head><body>
-<h1>freqextract run <code>{esc(run_dir.name)}</code></h1>
+    return f"""{run_head(run_dir.name)}
 <p>Scenario <b>{esc(metrics.get("scenario", "?"))}</b>, frequencies {", ".join(f"{f:g}" for f in freqs)} Hz.
 A stateful LSTM reads one sample of S and the one-hot selector per step, its (h, c) state carried from the
 reset at t = 0, and outputs the selected pure sine. MSE is over every row of the
@@ -425,6 +419,10 @@ def write_report(run_dir: str | Path) -> Path:
                 from .mix_report import write_mix_report
 
                 return write_mix_report(run_dir, head)
+            if isinstance(head, dict) and head.get("kind") == "programmable" and head.get("status") == "ok":
+                from .programmable_report import write_programmable_report
+
+                return write_programmable_report(run_dir, head)
         metrics, test, out = _load_run(run_dir)
         figures = make_figures(run_dir, metrics, test, out)
         cpath = run_dir / "config.toml"

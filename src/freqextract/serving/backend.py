@@ -50,10 +50,10 @@ class ModelInfo:
 
 def info_from_config(cfg, model, source: str) -> ModelInfo:
     """The :class:`ModelInfo` of a model trained under ``cfg`` (a RunConfig)."""
-    from ..config import to_dict
+    from ..config import CONDITIONED, to_dict
 
     s = cfg.signal
-    conditioned = s.scenario == "mix"
+    conditioned = s.scenario in CONDITIONED
     return ModelInfo(frequencies=() if conditioned else tuple(float(f) for f in s.frequencies), fs=float(s.fs),
                      hidden_size=model.hidden_size, num_layers=model.num_layers, source=source,
                      config=to_dict(cfg), kind="conditioned" if conditioned else "selector",

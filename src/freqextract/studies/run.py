@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import atomic_path, remove_leftovers, write_json, write_text
-from ..config import RunConfig, dumps, load
+from ..config import CONDITIONED, RunConfig, dumps, load
 from ..errors import Diverged, UserError
 from ..evaluation.explain import unexplainable
 from ..evaluation.metrics import evaluate_signal, write_rows_csv
@@ -185,8 +185,8 @@ def _complete(cfg: RunConfig, run_dir: Path, device, progress: bool, echo: Calla
         echo(describe(card))
         return run_dir
 
-    if cfg.signal.scenario == "mix":
-        return _complete_mix(cfg, run_dir, result, candidates, train_wall, device, echo, card)
+    if cfg.signal.scenario in CONDITIONED:
+        return _complete_conditioned(cfg, run_dir, result, candidates, train_wall, device, echo, card)
     model = result.model
     for c, m in zip(candidates, candidate_models, strict=True):  # the spread over inits, not only the kept one
         c["test_mse"] = evaluate_signal(m, test_sig, device)[0]["mse"] if m is not None else None
@@ -226,15 +226,20 @@ def _complete(cfg: RunConfig, run_dir: Path, device, progress: bool, echo: Calla
     return run_dir
 
 
-def _complete_mix(cfg: RunConfig, run_dir: Path, result, candidates: list[dict], train_wall: float, device,
-                  echo: Callable[[str], None], card: dict) -> Path:
-    """The results of a frequency-conditioned model (scenario mix): the NMSE and absent power on held-out
-    mixtures against references tuned on training mixtures, the band sweep, the mix report."""
-    from ..evaluation.mix import evaluate_mix_run
-    from ..evaluation.mix import summary as mix_summary
+def _complete_conditioned(cfg: RunConfig, run_dir: Path, result, candidates: list[dict], train_wall: float, device,
+                          echo: Callable[[str], None], card: dict) -> Path:
+    """The results of a frequency-conditioned model: for ``mix`` the NMSE and absent power on held-out
+    mixtures against references tuned on training mixtures and the band sweep; for ``programmable`` the MSE
+    at the held-out frequencies and across the band. Then the scenario's report."""
+    if cfg.signal.scenario == "mix":
+        from ..evaluation.mix import evaluate_mix_run as evaluate
+        from ..evaluation.mix import summary as scenario_summary
+    else:
+        from ..evaluation.programmable import evaluate_programmable as evaluate
+        from ..evaluation.programmable import summary as scenario_summary
 
     configure_threads(cfg.train.threads)
-    metrics, outputs = evaluate_mix_run(result.model.to("cpu"), cfg)
+    metrics, outputs = evaluate(result.model.to("cpu"), cfg)
     metrics = {"status": "ok", **metrics, "model_card": card}
     metrics["training"] = {"steps": result.steps, "seconds": train_wall, "device": str(device),
                            "resumed": any("resumed_from" in c for c in candidates),
@@ -248,7 +253,7 @@ def _complete_mix(cfg: RunConfig, run_dir: Path, result, candidates: list[dict],
         from ..reporting.report import write_report
 
         write_report(run_dir)
-    echo(mix_summary(metrics))
+    echo(scenario_summary(metrics))
     echo(describe(card))
     return run_dir
 

@@ -9,6 +9,8 @@ A :class:`Batch` is B streams of T samples, each with a weight and a group:
                                                     1 (absent: a frequency >= eval.absent_separation Hz
                                                     from every component, weighted by the mixture's mean
                                                     component power), so the weighted MSE is the NMSE
+    conditioned models (programmable)               R fresh spec sequences x Q requests; stream r*Q + q,
+                                                    weight 1, one group (the MSE over the band)
 
 The loss of a step is ``focus_loss`` of the group means of the weighted per-stream MSE.
 """
@@ -21,11 +23,13 @@ import numpy as np
 import torch
 
 from ..config import RunConfig
+from ..signals import programmable
 from ..signals.data import request_streams, streams_from, to_streams
 from ..signals.mix import draw_mix, draw_requests, request_targets
 from ..signals.scenarios import draw, generate
 
 VAL_MIXTURES = 8  # validation mixtures of a conditioned model (seed signal.val_seed), each with train.requests
+VAL_SEQUENCES = 4  # validation sequences of a programmable model (seed signal.val_seed), each with train.requests
 
 
 @dataclass
@@ -50,6 +54,8 @@ def group_names(cfg: RunConfig) -> list[str]:
     """What the groups of a batch are: the frequencies (Hz), or present/absent requests."""
     if cfg.signal.scenario == "mix":
         return ["present", "absent"]
+    if cfg.signal.scenario == "programmable":
+        return ["band"]
     return [f"{f:g} Hz" for f in cfg.signal.frequencies]
 
 
@@ -74,11 +80,24 @@ def mix_batch(cfg: RunConfig, rng: np.random.Generator, n_seq: int, horizon: int
                  group=torch.as_tensor(req.absent.reshape(-1).astype(np.int64), device=device), n_groups=2)
 
 
+def programmable_batch(cfg: RunConfig, rng: np.random.Generator, n_seq: int, horizon: int, device,
+                       dtype=np.float32) -> Batch:
+    """``n_seq`` fresh spec sequences of ``horizon`` samples, ``train.requests`` requested frequencies each."""
+    S, _ = draw(cfg.signal, rng, n_seq, horizon)  # (R, T)
+    hz = programmable.draw_requests(cfg.signal, rng, n_seq, cfg.train.requests)  # (R, Q)
+    x = request_streams(S, hz / cfg.signal.fs, cfg.model.conditioning, nu_max(cfg), dtype=dtype)  # (R*Q, T, n)
+    y = programmable.targets(hz, horizon, cfg.signal.fs).reshape(-1, horizon)  # (R*Q, T)
+    return Batch(x=torch.as_tensor(x, device=device), y=torch.as_tensor(y.astype(dtype), device=device),
+                 weight=torch.ones(y.shape[0], device=device), group=None, n_groups=1)
+
+
 def training_batch(cfg: RunConfig, rng: np.random.Generator, horizon: int, device) -> Batch:
     """The fresh data of one optimiser step (``train.realisations`` sequences of ``horizon`` samples)."""
     R = cfg.train.realisations
     if cfg.signal.scenario == "mix":
         return mix_batch(cfg, rng, R, horizon, device)
+    if cfg.signal.scenario == "programmable":
+        return programmable_batch(cfg, rng, R, horizon, device)
     S, targets = draw(cfg.signal, rng, R, horizon)
     x, y = streams_from(S, targets)  # (R*K, h, 1+K), (R*K, h)
     K = len(cfg.signal.frequencies)
@@ -91,6 +110,9 @@ def validation_batch(cfg: RunConfig, device) -> Batch:
     if cfg.signal.scenario == "mix":
         rng = np.random.default_rng([cfg.signal.val_seed, 0x7A1])
         return mix_batch(cfg, rng, VAL_MIXTURES, cfg.signal.n_samples, device)
+    if cfg.signal.scenario == "programmable":
+        rng = np.random.default_rng([cfg.signal.val_seed, 0x9A0])
+        return programmable_batch(cfg, rng, VAL_SEQUENCES, cfg.signal.n_samples, device)
     x, y = to_streams(generate(cfg.signal, cfg.signal.val_seed))
     K = x.shape[0]
     return Batch(x=torch.as_tensor(x, device=device), y=torch.as_tensor(y, device=device),

@@ -22,14 +22,14 @@ from collections.abc import Sequence
 
 from tqdm.auto import tqdm
 
-from ..config import RunConfig
+from ..config import CONDITIONED, RunConfig
 from .curriculum import Curriculum
 
 
 def streams(cfg: RunConfig) -> int:
     """Streams of one optimiser step: one per noise realisation and frequency (mix: per mixture and
     request)."""
-    if cfg.signal.scenario == "mix":
+    if cfg.signal.scenario in CONDITIONED:
         return cfg.train.realisations * cfg.train.requests
     return cfg.train.realisations * len(cfg.signal.frequencies)
 
