@@ -312,7 +312,6 @@ def table_programmable(r: dict) -> str:
               f"{seen}); answering 0 scores {r['zero_mse']:g}. Test seeds {seeds[0]}..{seeds[-1]}, conditioning "
               f"{r['conditioning']}, run `{r['run_dir']}`. The MSE across the band is in "
               "[the figure](assets/programmable.png)."]
->>>>>>> programmable
     return "\n".join(lines)
 
 
