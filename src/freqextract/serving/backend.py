@@ -95,6 +95,9 @@ def load_streaming_model(path: str | Path) -> tuple[StatefulLSTM, ModelInfo, dic
     from ..models.lstm import SequenceLSTM, StatefulLSTM
 
     model, cfg, ckpt = checkpoint.load_model(path)
+    if model.outputs == "all":
+        raise UserError(f"{path}: holds a {ckpt['kind']} (model.outputs = 'all'): streaming and ONNX export "
+                        f"serve selector models only")
     if isinstance(model, SequenceLSTM):
         if model.window_state != "carry":
             raise UserError(f"{path}: holds a {ckpt['kind']} with window_state {model.window_state!r} "
