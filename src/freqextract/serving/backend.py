@@ -96,8 +96,8 @@ def load_streaming_model(path: str | Path) -> tuple[StatefulLSTM, ModelInfo, dic
 
     model, cfg, ckpt = checkpoint.load_model(path)
     if model.outputs == "all":
-        raise UserError(f"{path}: holds a {ckpt['kind']} (model.outputs = 'all'): streaming and ONNX export "
-                        f"serve selector models only")
+        raise UserError(f"{path}: holds a {ckpt['kind']} (model.outputs = 'all'): streaming and ONNX export take "
+                        f"one stream per frequency (model.outputs = 'selector') only")
     if isinstance(model, SequenceLSTM):
         if model.window_state != "carry":
             raise UserError(f"{path}: holds a {ckpt['kind']} with window_state {model.window_state!r} "
