@@ -120,7 +120,8 @@ def main(argv=None) -> int:
               "cpus": os.cpu_count()}
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"{'scenario':<8} {'outputs':<8} {'test MSE':>9} {'worst f':>9} {'train s':>8} {'fused us':>9} {'step us':>8}")
+    print(f"{'scenario':<8} {'outputs':<8} {'test MSE':>9} {'worst f':>9} {'train s':>8} {'fused us':>9} "
+          f"{'step us':>8}")
     for r in rows:
         if "failed" in r:
             print(f"{r['scenario']:<8} {r['outputs']:<8} failed: {r['failed']}")
