@@ -36,3 +36,9 @@ def test_evaluate_on_its_test_npz(multi_run):
     again = json.loads(proc.stdout)
     assert again["mse"] == pytest.approx(m["test"]["mse"], abs=1e-12)
     assert again["per_frequency_mse"] == pytest.approx(m["test"]["per_frequency_mse"], abs=1e-12)
+
+
+def test_explain_declines_it_in_one_line(multi_run, capsys):
+    assert main(["explain", str(multi_run)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "model.outputs = 'all'" in err
