@@ -11,8 +11,9 @@ sample over a 10 s signal: one fused forward (selector: K streams; multi-output:
                                        [--runs-dir benchmarks/runs/outputs] [--out benchmarks/results/outputs.json]
 
 The default budget is about 10 min of training per run on one core for spec (the default recipe with one
-candidate) and about 8 min for offsets (a shorter curriculum at 4 realisations); ``--budget quick`` is a
-seconds-long smoke of the whole pipeline.
+candidate) and about 8 min for offsets (a shorter curriculum at 4 realisations, sized from timed steps of
+the selector model against the spec recipe's; the multi-output model's steps are cheaper, its budget in
+steps the same); ``--budget quick`` is a seconds-long smoke of the whole pipeline.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ COMMON = ["train.candidates=1", "eval.baselines=false", "eval.report=false"]
 # scenario -> (config, the --set list both outputs train under)
 BUDGETS = {
     "default": {"spec": ("spec", []),
-                "offsets": ("offsets", ["train.warmup_steps=1500", "train.growth_steps=300",
-                                        "train.final_steps=50", "train.realisations=4"])},
+                "offsets": ("offsets", ["train.warmup_steps=2500", "train.growth_steps=500",
+                                        "train.final_steps=80", "train.realisations=4"])},
     "quick": {"spec": ("spec", ["signal.duration=1.0", "model.hidden_size=16", "train.warmup_horizon=100",
                                 "train.warmup_steps=30", "train.growth_steps=15", "train.final_steps=5",
                                 "train.warmup_gate=0.0", "train.growth_gate=0.0", "train.restart_gate=0.0"]),
