@@ -108,6 +108,9 @@ def export_onnx(checkpoint_path: str | Path, out: str | Path) -> dict:
     import torch
 
     model, info, ckpt = load_streaming_model(checkpoint_path)
+    if info.kind == "multi":
+        raise UserError(f"{checkpoint_path}: holds a {ckpt['kind']} (model.outputs = 'all'): ONNX export takes "
+                        f"one stream per frequency (model.outputs = 'selector') only")
     step = _one_step(model)
     example = _example_inputs(info, streams=2, seed=0)
     streams = torch.export.Dim("streams", min=1)
