@@ -8,7 +8,6 @@ import torch
 
 from freqextract.cli import main
 from freqextract.config import load
-from freqextract.errors import UserError
 from freqextract.models import checkpoint
 from freqextract.models.lstm import MultiOutputLSTM
 from freqextract.signals.data import mixture_streams, streams_from

@@ -50,3 +50,15 @@ def test_chosen_frequencies_are_the_columns_in_the_order_asked(multi_model, sig)
     ex = StreamExtractor.from_checkpoint(multi_model[0], frequencies=[7, 3])
     assert ex.columns == ["f7Hz", "f3Hz"]
     np.testing.assert_array_equal(ex.push(sig.S[:200]), everything[:, [3, 1]])
+
+
+def test_onnx_export_streams_like_eager(multi_model, sig, tmp_path):
+    pytest.importorskip("onnxruntime")
+    from freqextract.serving.onnx import export_onnx
+
+    meta = export_onnx(multi_model[0], tmp_path / "m.onnx")  # checks one step against eager PyTorch itself
+    assert meta["kind"] == "multi" and meta["n_inputs"] == 1 and meta["outputs"][0]["shape"] == ["streams*K"]
+    eager = StreamExtractor.from_checkpoint(multi_model[0]).push(sig.S[:300])
+    onnx = StreamExtractor.from_onnx(tmp_path / "m.onnx")
+    assert onnx.info.kind == "multi" and onnx.n_streams == 1
+    np.testing.assert_allclose(onnx.push(sig.S[:300]), eager, rtol=0, atol=1e-5)
