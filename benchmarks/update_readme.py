@@ -315,17 +315,38 @@ def table_programmable(r: dict) -> str:
     return "\n".join(lines)
 
 
+def table_outputs(r: dict) -> str:
+    lines = ["| scenario | outputs | test MSE | 1 Hz | 3 Hz | 5 Hz | 7 Hz | training | fused µs/sample | "
+             "step µs/sample |", "|" + "---|" * 10]
+    for row in r["rows"]:
+        if "failed" in row:
+            lines.append(f"| {row['scenario']} | {row['outputs']} | failed: {row['failed']} |" + " |" * 7)
+            continue
+        i = row["inference"]
+        lines.append(f"| {row['scenario']} | {row['outputs']} | **{row['test_mse']:.5f}** | "
+                     + " | ".join(f"{v:.5f}" for v in row["per_frequency_mse"])
+                     + f" | {row['training_seconds']:.0f} s | {i['fused_us_per_sample']:.2f} | "
+                     f"{i['step_us_per_sample']:.1f} |")
+    seeds = sorted({row["test_seeds"] for row in r["rows"] if "test_seeds" in row})
+    lines += ["", f"`python benchmarks/bench_outputs.py --budget {r['budget']}`: one candidate per run, the same "
+              f"budget for both outputs; test MSE over noise seeds {', '.join(seeds) or 'n/a'}. Inference: all "
+              f"components of one sample over a {r['timed_seconds']:g} s signal, one thread (selector: one stream "
+              f"per frequency; all: one stream). Times on {r['cpus']} CPU cores."]
+    return "\n".join(lines)
+
+
 TABLES = {"train_seeds": table_train_seeds, "loops": table_loops, "seq_len": table_seq_len,
           "scenarios": table_scenarios, "multiseed": table_multiseed, "stream": table_stream,
           "lockon": table_lockon, "conditioning": table_conditioning, "transfer": table_transfer,
-          "bundled-extractor": table_bundled, "oneinit": table_oneinit, "programmable": table_programmable}
+          "bundled-extractor": table_bundled, "oneinit": table_oneinit, "programmable": table_programmable,
+          "outputs": table_outputs}
 
 
 # where each table goes: its docs page; HEADLINE also goes into the README
 PAGES = {"train_seeds": "results.md", "loops": "results.md", "multiseed": "results.md", "seq_len": "method.md",
          "scenarios": "scenarios.md", "lockon": "scenarios.md", "stream": "streaming.md",
          "conditioning": "extractor.md", "transfer": "extractor.md", "bundled-extractor": "extractor.md",
-         "oneinit": "results.md", "programmable": "scenarios.md"}
+         "oneinit": "results.md", "programmable": "scenarios.md", "outputs": "results.md"}
 HEADLINE = "train_seeds"
 README_TABLES = (HEADLINE, "bundled-extractor")  # also written into the README
 RUNS = "benchmarks/runs/"  # the benchmarks' default --runs-dir: notes name a run relative to it

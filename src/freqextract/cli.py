@@ -233,7 +233,7 @@ def cmd_stream(args) -> int:
     extractor = open_extractor(checkpoint=checkpoint, onnx=onnx, frequencies=args.freq, fs=fs)
     n = stream(extractor, args.input, args.out, notes=_note)
     if args.out:
-        print(f"wrote {args.out}: {n} samples x {extractor.n_streams} frequencies", file=sys.stderr)
+        print(f"wrote {args.out}: {n} samples x {extractor.n_columns} frequencies", file=sys.stderr)
     return 0
 
 

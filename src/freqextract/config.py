@@ -21,6 +21,7 @@ from .errors import UserError
 SCENARIOS = ("spec", "phase-scaled", "offsets", "mix", "programmable")
 CONDITIONED = ("mix", "programmable")  # scenarios whose model is told the frequency as a number
 CONDITIONINGS = ("concat", "film", "demod")  # model.conditioning of a frequency-conditioned model
+OUTPUTS = ("selector", "all")  # model.outputs: one value per selector stream, or all K from one stream
 MAX_SEED = 2**32  # train.seed: the candidates' seeds (seed * candidates + i) must fit torch's
 MAX_SAMPLES = 20_000_000  # per sequence; beyond this the (K, N) arrays stop fitting in memory comfortably
 
@@ -77,6 +78,9 @@ class ModelConfig:
     # request's carrier cos/sin and S times it)
     conditioning: str = "demod"
     film_size: int = 16  # film: width of the frequency embedding
+    # fixed frequencies: "selector" (reads [S, one-hot selector], one value per stream) or "all" (reads S
+    # only, one stream returns all K components: MultiOutputLSTM)
+    outputs: str = "selector"
 
 
 @dataclass(frozen=True)
@@ -350,6 +354,12 @@ def validate(cfg: RunConfig, signal_only: bool = False) -> None:
         raise UserError("model.conditioning: 'demod' is refused for scenario programmable: it feeds the network "
                         "the request's carrier cos/sin(2 pi nu n), so the oscillator would be outside the "
                         "network (use concat or film)")
+    if m.outputs not in OUTPUTS:
+        raise UserError(f"model.outputs: must be one of {', '.join(OUTPUTS)}, got {m.outputs!r}")
+    if m.outputs == "all" and s.scenario in CONDITIONED:
+        raise UserError(f"model.outputs: 'all' needs fixed frequencies; scenario {s.scenario} is told its frequency")
+    if m.outputs == "all" and m.seq_len != 1:
+        raise UserError(f"model.outputs: 'all' steps one sample at a time (model.seq_len 1, got {m.seq_len})")
 
     t = cfg.train
     _at_least("train", t, "seed", 0)

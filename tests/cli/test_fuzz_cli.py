@@ -146,7 +146,7 @@ def ints_below(x) -> st.SearchStrategy:
 
 
 VALID_NAMES = {"spec", "phase-scaled", "offsets", "mix", "programmable", "carry", "reset", "forget-bias", "chrono",
-               "default", "auto", "cpu", "cuda", "mps", "concat", "film", "demod"}
+               "default", "auto", "cpu", "cuda", "mps", "concat", "film", "demod", "selector", "all"}
 bad_names = words.filter(lambda s: s not in VALID_NAMES and not s.startswith("cuda:"))
 # for each checked field: values that are out of range with every other setting at its default
 OUT_OF_RANGE: dict[str, st.SearchStrategy] = {
@@ -182,7 +182,8 @@ OUT_OF_RANGE: dict[str, st.SearchStrategy] = {
     "train.restart_gate": below(0.0, inclusive=False), "train.max_restarts": ints_below(-1),
     "train.growth_lr_power": st.one_of(below(0.0, inclusive=False), st.floats(2.0, 1e9, exclude_min=True)),
     "eval.shuffle_seed": ints_below(-1),
-    "model.conditioning": bad_names, "model.film_size": ints_below(0), "train.requests": ints_below(0),
+    "model.conditioning": bad_names, "model.film_size": ints_below(0), "model.outputs": bad_names,
+    "train.requests": ints_below(0),
     "train.absent_fraction": st.one_of(below(0.0, inclusive=False), st.floats(1.0, 1e9)),
     "eval.absent_separation": below(0.0, inclusive=False), "eval.mix_sequences": ints_below(0),
     "eval.tune_seed": st.one_of(ints_below(-1), st.integers(-6, 11)),  # 1001.. by default; 2..11 are test seeds

@@ -7,7 +7,7 @@ import torch
 from freqextract.config import load
 from freqextract.errors import UserError
 from freqextract.models.checkpoint import build_model, save
-from freqextract.training.batches import mix_batch, training_batch
+from freqextract.training.batches import mix_batch, training_batch, validation_batch
 from freqextract.training.loop import train
 
 TINY = ["signal.duration=0.5", "model.hidden_size=8", "train.warmup_horizon=100", "train.warmup_steps=3",
@@ -52,3 +52,20 @@ def test_init_from_starts_from_the_weights(tmp_path):
         fresh_init(load("mix", [*TINY, 'train.init_from="nowhere.pt"']), "cpu", 0)
     with pytest.raises(UserError, match="ConditionedLSTM"):
         fresh_init(load("spec", [*TINY, f'train.init_from="{tmp_path / "start.pt"}"']), "cpu", 0)
+
+
+def test_multi_output_batches_read_S_once_and_keep_the_selector_targets():
+    sel, multi = load("spec", TINY), load("spec", [*TINY, "model.outputs=all"])
+    a = training_batch(sel, np.random.default_rng(5), 100, "cpu")
+    b = training_batch(multi, np.random.default_rng(5), 100, "cpu")
+    R, K = sel.train.realisations, 4
+    assert b.x.shape == (R, 100, 1) and a.x.shape == (R * K, 100, 5)
+    assert torch.equal(b.x[:, :, 0], a.x[::K, :, 0])  # sequence r's S, read once
+    assert torch.equal(b.y, a.y) and b.n_groups == K and b.group is None
+    val = validation_batch(multi, "cpu")
+    assert val.x.shape == (1, multi.signal.n_samples, 1) and val.y.shape == (K, multi.signal.n_samples)
+
+
+def test_multi_output_training_records_the_per_frequency_loss():
+    result = train(load("spec", [*TINY, "model.outputs=all"]), progress=False)
+    assert len(result.history[-1]["val_per_frequency_mse"]) == 4

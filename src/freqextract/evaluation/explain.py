@@ -59,6 +59,9 @@ def unexplainable(model, cfg: RunConfig) -> str | None:
     if cfg.signal.scenario in CONDITIONED or isinstance(model, ConditionedLSTM):
         return ("explain needs a selector model (scenario spec, phase-scaled or offsets); this one is "
                 f"frequency-conditioned (scenario {cfg.signal.scenario}) and has no fixed oscillators to show")
+    if getattr(model, "outputs", "selector") == "all":
+        return ("explain reads one oscillator per selector stream; this multi-output model "
+                "(model.outputs = 'all') runs one state for all its components")
     if not isinstance(model, StatefulLSTM) or getattr(model, "window_state", "carry") != "carry":
         return ("explain needs a model that carries its state from sample to sample; this one restarts "
                 "every window (model.window_state = 'reset')")

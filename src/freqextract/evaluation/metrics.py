@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..atomic import atomic_path
-from ..signals.data import streams_from, table_columns, to_streams, to_table
+from ..signals.data import streams_for, table_columns, to_table
 from ..signals.scenarios import MixedSignal
 
 if TYPE_CHECKING:  # torch is imported where a model runs, so the metrics (and the report) load without it
@@ -52,10 +52,11 @@ if TYPE_CHECKING:  # torch is imported where a model runs, so the metrics (and t
 
 # ---------------------------------------------------------------------------------------------- model runs
 def predict(model: torch.nn.Module, sig: MixedSignal, device: str | torch.device = "cpu") -> np.ndarray:
-    """Run the K selector streams from the reset state over the whole signal: outputs (K, N)."""
+    """Run the K selector streams (a multi-output model: its one stream) from the reset state over the whole
+    signal: outputs (K, N)."""
     import torch
 
-    x, _ = to_streams(sig)  # (K, N, 1+K)
+    x, _ = streams_for(_outputs(model), sig.S[None], sig.targets[None])  # (K, N, 1+K) or (1, N, 1)
     with torch.no_grad():
         y, _ = model(torch.as_tensor(x, device=device))  # (K, N)
     return y.double().cpu().numpy()
@@ -78,11 +79,16 @@ def predict_many(model: torch.nn.Module, sigs: list[MixedSignal], device: str | 
         chunk = sigs[i:i + per]
         S = np.stack([s.S for s in chunk])  # (R, N)
         targets = np.stack([s.targets for s in chunk])  # (R, K, N)
-        x, _ = streams_from(S, targets)  # (R*K, N, 1+K)
+        x, _ = streams_for(_outputs(model), S, targets)  # (R*K, N, 1+K) or (R, N, 1)
         with torch.no_grad():
             y, _ = model(torch.as_tensor(x, device=device))  # (R*K, N)
         out.append(y.double().cpu().numpy().reshape(len(chunk), K, N))
     return np.concatenate(out)
+
+
+def _outputs(model) -> str:
+    """The streams ``model`` reads (model.outputs); an estimator without the attribute reads selector streams."""
+    return getattr(model, "outputs", "selector")
 
 
 def with_S(sig: MixedSignal, S: np.ndarray) -> MixedSignal:

@@ -11,7 +11,8 @@ Names load lazily, so the card is read without importing torch.
 from .._lazy import lazy_names
 
 _NAMES = {
-    **dict.fromkeys(["StatefulLSTM", "SequenceLSTM", "State", "detach_state", "count_parameters"], ".lstm"),
+    **dict.fromkeys(["StatefulLSTM", "SequenceLSTM", "MultiOutputLSTM", "State", "detach_state",
+                     "count_parameters"], ".lstm"),
     **dict.fromkeys(["build_model", "load_model"], ".checkpoint"),
     **dict.fromkeys(["make_card", "card_of", "describe"], ".card"),
 }

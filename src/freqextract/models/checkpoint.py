@@ -28,11 +28,11 @@ from ..atomic import write_bytes
 from ..config import CONDITIONED, RunConfig, from_dict, to_dict
 from ..errors import UserError
 from ..signals.data import REQUEST_INPUTS
-from .lstm import ConditionedLSTM, SequenceLSTM, StatefulLSTM
+from .lstm import ConditionedLSTM, MultiOutputLSTM, SequenceLSTM, StatefulLSTM
 
 FORMAT = 1
 KINDS = {"freqextract.StatefulLSTM": StatefulLSTM, "freqextract.SequenceLSTM": SequenceLSTM,
-         "freqextract.ConditionedLSTM": ConditionedLSTM}
+         "freqextract.ConditionedLSTM": ConditionedLSTM, "freqextract.MultiOutputLSTM": MultiOutputLSTM}
 TRAINING_STATE = "freqextract.TrainingState"
 
 
@@ -44,18 +44,23 @@ def versions() -> dict:
 def model_kind(model: torch.nn.Module) -> str:
     if isinstance(model, ConditionedLSTM):
         return "freqextract.ConditionedLSTM"
+    if isinstance(model, MultiOutputLSTM):
+        return "freqextract.MultiOutputLSTM"
     return "freqextract.SequenceLSTM" if isinstance(model, SequenceLSTM) else "freqextract.StatefulLSTM"
 
 
 def build_model(cfg: RunConfig) -> StatefulLSTM:
     """The network a config describes (SequenceLSTM when model.seq_len > 1, ConditionedLSTM for ``mix`` and
-    ``programmable``)."""
+    ``programmable``, MultiOutputLSTM for model.outputs = "all")."""
     m = cfg.model
     kwargs = dict(n_inputs=1 + len(cfg.signal.frequencies), hidden_size=m.hidden_size, num_layers=m.num_layers,
                   init=m.init, forget_bias=m.forget_bias, chrono_tmax=m.chrono_tmax)
     if cfg.signal.scenario in CONDITIONED:
         kwargs["n_inputs"] = len(REQUEST_INPUTS[m.conditioning])
         return ConditionedLSTM(conditioning=m.conditioning, film_size=m.film_size, **kwargs)
+    if m.outputs == "all":
+        del kwargs["n_inputs"]
+        return MultiOutputLSTM(n_outputs=len(cfg.signal.frequencies), **kwargs)
     if m.seq_len > 1:
         return SequenceLSTM(**kwargs, seq_len=m.seq_len, window_state=m.window_state)
     return StatefulLSTM(**kwargs)

@@ -8,6 +8,9 @@ module run over a whole window is the fused form of those calls.
                          ConditionedLSTM)
     state  (h, c)        each (layers, B, H)
     y      (B, T)        the extracted sample
+
+A multi-output model (MultiOutputLSTM) reads S only, x (B, T, 1), and returns its K components already
+laid out as the selector model's streams, y (B*K, T), so batches, losses and metrics take it unchanged.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ def detach_state(state: State | None) -> State | None:
 
 class StatefulLSTM(nn.Module):
     """LSTM + linear read-out, stepped with an explicit (h, c) state."""
+
+    outputs = "selector"  # model.outputs: the streams it reads (signals.data.streams_for)
 
     def __init__(self, n_inputs: int = 5, hidden_size: int = 64, num_layers: int = 1,
                  init: str = "forget-bias", forget_bias: float = 5.0, chrono_tmax: float = 1000.0):
@@ -162,6 +167,30 @@ class ConditionedLSTM(StatefulLSTM):
         e = self.embed(x[..., :1]) * (1 + g_in) + b_in  # (B, T, E)
         h, state = self.lstm(e, state)  # (B, T, H)
         return self.head(h * (1 + g_out) + b_out).squeeze(-1), state
+
+
+class MultiOutputLSTM(StatefulLSTM):
+    """One stream reads S only; the linear head returns all K components of each sample.
+
+    The head's (B, T, K) is returned as streams, (B, T, K) -> (B, K, T) -> (B*K, T): stream b*K + k is
+    component k of sequence b, the order :func:`freqextract.signals.data.streams_from` gives the selector
+    streams (sequence b with selector k). The state stays per sequence: (layers, B, H).
+    """
+
+    outputs = "all"
+
+    def __init__(self, n_outputs: int = 4, hidden_size: int = 64, num_layers: int = 1, **kwargs):
+        super().__init__(n_inputs=1, hidden_size=hidden_size, num_layers=num_layers, **kwargs)
+        self.n_outputs = n_outputs
+        self.head = nn.Linear(hidden_size, n_outputs)
+
+    def forward(self, x: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
+        """x (B, T, 1) -> y (B*K, T); a missing state is the reset (zero) state."""
+        if state is None:
+            state = self.init_state(x.shape[0])
+        out, state = self.lstm(x, state)  # (B, T, H)
+        y = self.head(out)  # (B, T, K)
+        return y.transpose(1, 2).reshape(-1, x.shape[1]), state  # (B*K, T)
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -31,7 +31,9 @@ class ModelInfo:
     num_layers: int
     source: str  # the checkpoint or ONNX file
     config: dict = field(default_factory=dict, compare=False)  # the run config, nested dicts
-    kind: str = "selector"  # "selector" (one-hot over `frequencies`) or "conditioned" (told f as a number)
+    # "selector" (one-hot over `frequencies`), "multi" (reads S only, returns all `frequencies`: model.outputs =
+    # "all") or "conditioned" (told f as a number)
+    kind: str = "selector"
     conditioning: str = ""  # conditioned: how nu enters (signals.data.REQUEST_INPUTS)
     band: tuple[float, float] | None = None  # conditioned: the trained band, Hz at fs
     card: dict = field(default_factory=dict, compare=False)  # what the model is (models.card)
@@ -40,7 +42,7 @@ class ModelInfo:
     def n_inputs(self) -> int:
         if self.kind == "conditioned":
             return len(REQUEST_INPUTS[self.conditioning])
-        return 1 + len(self.frequencies)
+        return 1 if self.kind == "multi" else 1 + len(self.frequencies)
 
     @property
     def band_cycles(self) -> tuple[float, float] | None:
@@ -54,9 +56,10 @@ def info_from_config(cfg, model, source: str) -> ModelInfo:
 
     s = cfg.signal
     conditioned = s.scenario in CONDITIONED
+    kind = "conditioned" if conditioned else ("multi" if cfg.model.outputs == "all" else "selector")
     return ModelInfo(frequencies=() if conditioned else tuple(float(f) for f in s.frequencies), fs=float(s.fs),
                      hidden_size=model.hidden_size, num_layers=model.num_layers, source=source,
-                     config=to_dict(cfg), kind="conditioned" if conditioned else "selector",
+                     config=to_dict(cfg), kind=kind,
                      conditioning=cfg.model.conditioning if conditioned else "",
                      band=(float(s.band[0]), float(s.band[1])) if conditioned else None)
 
@@ -65,7 +68,7 @@ class Backend(Protocol):
     """Runs the network over T steps for B independent streams from a given state."""
 
     def run(self, x: np.ndarray, h: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """x (B, T, n_inputs) float32, h and c (layers, B, H) -> y (B, T), h', c'."""
+        """x (B, T, n_inputs) float32, h and c (layers, B, H) -> y (B, T), h', c' (kind "multi": y (B*K, T))."""
         ...
 
 

@@ -65,7 +65,7 @@ def _one_step(model):
     import torch
 
     class OneStep(torch.nn.Module):
-        """x (B, 1+K), h, c (layers, B, H) -> y (B,), h', c'."""
+        """x (B, 1+K), h, c (layers, B, H) -> y (B,), h', c' (a multi-output model: x (B, 1) -> y (B*K,))."""
 
         def __init__(self, net):
             super().__init__()
@@ -134,7 +134,7 @@ def _example_inputs(info: ModelInfo, streams: int, seed: int) -> tuple[np.ndarra
     if info.kind == "conditioned":  # any features: nu in the band, a carrier, S times it
         x[:, 1:] = rng.uniform(-1, 1, (streams, info.n_inputs - 1))
         x[:, 1] = rng.uniform(0.05, 1, streams)
-    else:
+    elif info.kind == "selector":
         x[np.arange(streams), 1 + np.arange(streams) % (info.n_inputs - 1)] = 1.0
     return x, rng.normal(0, 0.5, state).astype(np.float32), rng.normal(0, 0.5, state).astype(np.float32)
 
@@ -165,8 +165,13 @@ def _sidecar(info: ModelInfo, ckpt: dict, opset: int | None) -> dict:
                    f"(cycles per sample) over the band's top {info.band_cycles[1]:g}"
                    + (", the request's carrier cos/sin(2 pi nu n) (n: samples since the reset) and S times it"
                       if info.conditioning == "demod" else ""))
+    elif info.kind == "multi":
+        meaning = "[S]: the sample"
     else:
         meaning = "[S, C1..CK]: the sample and the one-hot selector of the frequency"
+    y_out = ({"name": "y", "shape": ["streams*K"], "dtype": "float32",
+              "meaning": "all K components: y[b*K + k] is frequency k of stream b"} if info.kind == "multi" else
+             {"name": "y", "shape": ["streams"], "dtype": "float32", "meaning": "the extracted sample"})
     return {
         "format": FORMAT, "format_version": FORMAT_VERSION, "freqextract": __version__,
         "model": "freqextract.StatefulLSTM", "checkpoint": info.source, "checkpoint_kind": ckpt["kind"],
@@ -185,7 +190,7 @@ def _sidecar(info: ModelInfo, ckpt: dict, opset: int | None) -> dict:
              "meaning": "cell state (zeros at a reset)"},
         ],
         "outputs": [
-            {"name": "y", "shape": ["streams"], "dtype": "float32", "meaning": "the extracted sample"},
+            y_out,
             {"name": "h_out", "shape": [L, "streams", H], "dtype": "float32",
              "meaning": "h for the next sample"},
             {"name": "c_out", "shape": [L, "streams", H], "dtype": "float32",
@@ -235,8 +240,8 @@ def read_sidecar(onnx_path: str | Path) -> ModelInfo:
         return isinstance(v, int) and not isinstance(v, bool) and v > 0
 
     kind = meta.get("kind", "selector")
-    if kind not in ("selector", "conditioned"):
-        raise UserError(f"{path}: field kind must be 'selector' or 'conditioned', got {kind!r}")
+    if kind not in ("selector", "multi", "conditioned"):
+        raise UserError(f"{path}: field kind must be 'selector', 'multi' or 'conditioned', got {kind!r}")
     band, conditioning = None, ""
     if kind == "conditioned":
         from ..signals.data import REQUEST_INPUTS
@@ -299,7 +304,8 @@ class OnnxBackend:
 
     def run(self, x, h, c):
         B, T, _ = x.shape
-        y = np.empty((B, T), dtype=np.float32)
+        rows = B * len(self.info.frequencies) if self.info.kind == "multi" else B  # multi: stream b*K + k
+        y = np.empty((rows, T), dtype=np.float32)
         for t in range(T):
             yt, h, c = self.session.run(self._outputs, {"x": np.ascontiguousarray(x[:, t]), "h": h, "c": c})
             y[:, t] = yt

@@ -9,6 +9,9 @@ one-hot selector, exactly the streams layout training and evaluation use (``sign
     y         (n_streams, T)        -> returned transposed, (T, n_streams)
     state     (h, c)                each (layers, n_streams, H) float32; zero after reset()
 
+A multi-output model (``model.outputs = "all"``) runs one stream, x (1, T, 1) = S, whose K outputs are the
+columns: the chosen ones are returned, (T, chosen), and the state is (layers, 1, H).
+
 A conditioned model (scenario ``mix``) is told each frequency as a number instead: one stream per requested
 frequency f (any in the trained band; Hz at the data's rate ``fs``, converted to cycles per sample), with the
 features ``signals.data.request_streams`` builds, the sample counter since the reset among its state.
@@ -94,10 +97,13 @@ class StreamExtractor:
                 raise UserError(f"fs: the model was trained at {info.fs:g} Hz and cannot run at {float(fs):g} Hz "
                                 "(only a frequency-conditioned model converts)")
             self._selected = select_frequencies(info.frequencies, frequencies)
-            B = len(self._selected)
-            self._selectors = np.zeros((B, info.n_inputs), dtype=np.float32)  # (B, 1+K), column 0 is S
-            self._selectors[np.arange(B), 1 + np.asarray(self._selected)] = 1.0
-            self._one = self._selectors[:, None, :].copy()  # (B, 1, 1+K): reused for single samples
+            if info.kind == "multi":
+                self._one = np.zeros((1, 1, 1), dtype=np.float32)  # (1, 1, 1): reused for single samples
+            else:
+                B = len(self._selected)
+                self._selectors = np.zeros((B, info.n_inputs), dtype=np.float32)  # (B, 1+K), column 0 is S
+                self._selectors[np.arange(B), 1 + np.asarray(self._selected)] = 1.0
+                self._one = self._selectors[:, None, :].copy()  # (B, 1, 1+K): reused for single samples
         self.reset()
 
     # ------------------------------------------------------------------------------------------ factories
@@ -137,6 +143,12 @@ class StreamExtractor:
 
     @property
     def n_streams(self) -> int:
+        """Streams the network runs: one per chosen frequency, or one in all for a multi-output model."""
+        return 1 if self.info.kind == "multi" else len(self._selected)
+
+    @property
+    def n_columns(self) -> int:
+        """Output columns: one per chosen frequency."""
         return len(self._selected)
 
     @property
@@ -165,7 +177,7 @@ class StreamExtractor:
         self._h, self._c = h, c
 
     def push(self, samples) -> np.ndarray:
-        """A sample (scalar) or a chunk (T,) of S -> outputs (T, n_streams) float32 (T = 1 for a scalar)."""
+        """A sample (scalar) or a chunk (T,) of S -> outputs (T, n_columns) float32 (T = 1 for a scalar)."""
         s = np.asarray(samples, dtype=np.float32)
         if s.ndim > 1:
             raise ValueError(f"push: expected a scalar or a 1-D chunk of samples, got shape {s.shape}")
@@ -175,7 +187,7 @@ class StreamExtractor:
         if self.info.kind == "conditioned":
             chunk = np.asarray(samples, dtype=np.float64).reshape(1, -1)  # (1, T), as a batch reads it
             if chunk.shape[1] == 0:
-                return np.zeros((0, self.n_streams), dtype=np.float32)
+                return np.zeros((0, self.n_columns), dtype=np.float32)
             x = request_streams(chunk, self._nu[None], self.info.conditioning, self.info.band_cycles[1],
                                 start=self.position)  # (B, T, n)
             self.position += chunk.shape[1]
@@ -183,12 +195,16 @@ class StreamExtractor:
             x = self._one
             x[:, 0, 0] = s
         elif s.shape[0] == 0:
-            return np.zeros((0, self.n_streams), dtype=np.float32)
+            return np.zeros((0, self.n_columns), dtype=np.float32)
+        elif self.info.kind == "multi":
+            x = s.reshape(1, -1, 1)  # (1, T, 1)
         else:
             x = np.empty((self.n_streams, s.shape[0], self.info.n_inputs), dtype=np.float32)  # (B, T, 1+K)
             x[...] = self._selectors[:, None, :]
             x[:, :, 0] = s
-        y, self._h, self._c = self.backend.run(x, self._h, self._c)  # y (B, T)
+        y, self._h, self._c = self.backend.run(x, self._h, self._c)  # y (B, T); multi: (K, T)
+        if self.info.kind == "multi":
+            y = y[self._selected]  # (chosen, T)
         return np.ascontiguousarray(y.T)
 
 

@@ -101,6 +101,21 @@ def streams_from(S: np.ndarray, targets: np.ndarray, dtype=np.float32) -> tuple[
     return x.reshape(R * K, T, 1 + K), targets.reshape(R * K, T).astype(dtype)
 
 
+def mixture_streams(S: np.ndarray, targets: np.ndarray, dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
+    """Streams of a multi-output model: S (R, T), targets (R, K, T) -> x (R, T, 1), y (R*K, T).
+
+    One stream per sequence reads S only; y row r*K + k is component k of sequence r, the rows of
+    :func:`streams_from`.
+    """
+    R, K, T = targets.shape
+    return S.reshape(R, T, 1).astype(dtype), targets.reshape(R * K, T).astype(dtype)
+
+
+def streams_for(outputs: str, S: np.ndarray, targets: np.ndarray, dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
+    """The streams a model with ``model.outputs`` reads: selector streams, or one stream per sequence (``all``)."""
+    return (mixture_streams if outputs == "all" else streams_from)(S, targets, dtype)
+
+
 REQUEST_INPUTS = {  # the per-sample features of a request stream, by model.conditioning
     "concat": ("S", "nu"),
     "film": ("S", "nu"),

@@ -215,8 +215,11 @@ def _complete(cfg: RunConfig, run_dir: Path, device, progress: bool, echo: Calla
         np.savez(tmp, train=outputs["train"], test=outputs["test"], frequencies=train_sig.frequencies)
     write_rows_csv(run_dir / "test_predictions.csv", test_sig, outputs["test"])
     write_json(run_dir / "metrics.json", metrics)
-    if unexplainable(model, cfg) is None:  # how the model keeps time, free running six times the horizon
+    why = unexplainable(model, cfg)
+    if why is None:  # how the model keeps time, free running six times the horizon
         explain_run(run_dir, seconds=6 * cfg.signal.duration, model=model, cfg=cfg)
+    else:
+        echo(f"explain.json not written: {why}")
 
     if cfg.eval.report:
         from ..reporting.report import write_report

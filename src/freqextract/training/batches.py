@@ -4,6 +4,9 @@ A :class:`Batch` is B streams of T samples, each with a weight and a group:
 
     selector models (spec, phase-scaled, offsets)   R fresh sequences x K selectors; stream r*K + k,
                                                     weight 1, group k (the loss is per frequency)
+    multi-output models (model.outputs = "all")     R fresh sequences, x (R, T, 1) = S; the model returns
+                                                    (R*K, T) in the selector order, so y, weight and
+                                                    group are the selector model's
     conditioned models (mix)                        R fresh mixtures x Q requests; stream r*Q + q, weight
                                                     1 / (the request's target power), group 0 (present) or
                                                     1 (absent: a frequency >= eval.absent_separation Hz
@@ -24,7 +27,7 @@ import torch
 
 from ..config import RunConfig
 from ..signals import programmable
-from ..signals.data import request_streams, streams_from, to_streams
+from ..signals.data import request_streams, streams_for
 from ..signals.mix import draw_mix, draw_requests, request_targets
 from ..signals.scenarios import draw, generate
 
@@ -99,7 +102,7 @@ def training_batch(cfg: RunConfig, rng: np.random.Generator, horizon: int, devic
     if cfg.signal.scenario == "programmable":
         return programmable_batch(cfg, rng, R, horizon, device)
     S, targets = draw(cfg.signal, rng, R, horizon)
-    x, y = streams_from(S, targets)  # (R*K, h, 1+K), (R*K, h)
+    x, y = streams_for(cfg.model.outputs, S, targets)  # (R*K, h, 1+K) or (R, h, 1); (R*K, h)
     K = len(cfg.signal.frequencies)
     return Batch(x=torch.as_tensor(x, device=device), y=torch.as_tensor(y, device=device),
                  weight=torch.ones(R * K, device=device), group=None, n_groups=K)
@@ -113,7 +116,8 @@ def validation_batch(cfg: RunConfig, device) -> Batch:
     if cfg.signal.scenario == "programmable":
         rng = np.random.default_rng([cfg.signal.val_seed, 0x9A0])
         return programmable_batch(cfg, rng, VAL_SEQUENCES, cfg.signal.n_samples, device)
-    x, y = to_streams(generate(cfg.signal, cfg.signal.val_seed))
-    K = x.shape[0]
+    sig = generate(cfg.signal, cfg.signal.val_seed)
+    x, y = streams_for(cfg.model.outputs, sig.S[None], sig.targets[None])  # (K, N, 1+K) or (1, N, 1); (K, N)
+    K = y.shape[0]
     return Batch(x=torch.as_tensor(x, device=device), y=torch.as_tensor(y, device=device),
                  weight=torch.ones(K, device=device), group=None, n_groups=K)
