@@ -28,8 +28,10 @@ from pathlib import Path
 SEED_TARGET, FREQ_TARGET, MEDIAN_TARGET = 0.002, 0.004, 0.001
 
 
-def run_seed(seed: int, config: str, sets: list[str], runs: Path) -> dict:
+def run_seed(seed: int, config: str, sets: list[str], runs: Path, reuse: bool = False) -> dict:
     out = runs / f"seed-{seed}"
+    if reuse and (out / "metrics.json").is_file():
+        return _row(seed, out, None)
     cmd = [sys.executable, "-m", "freqextract.cli", "run", "--config", config, "--out", str(out),
            "--set", f"train.seed={seed}", "--set", "train.candidates=1", *sum((["--set", s] for s in sets), [])]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -38,6 +40,11 @@ def run_seed(seed: int, config: str, sets: list[str], runs: Path) -> dict:
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         return {"seed": seed, "failed": proc.stderr.strip().splitlines()[-1:] or [f"exit status {proc.returncode}"]}
+    return _row(seed, out, wall)
+
+
+def _row(seed: int, out: Path, wall: float | None) -> dict:
+    """One seed's row from its finished run directory (wall: the run's wall time, None when not timed here)."""
     m = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     polish = [r["polish"] for r in json.loads((out / "history.json").read_text(encoding="utf-8"))
               if r.get("phase") == "polish"]
@@ -49,6 +56,10 @@ def run_seed(seed: int, config: str, sets: list[str], runs: Path) -> dict:
             "polish": polish[0] if polish else None, "free_running_ppm": ppm, "run_dir": str(out)}
 
 
+def _secs(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:.0f}"
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seeds", type=int, default=5, help="training seeds 0..N-1")
@@ -57,10 +68,12 @@ def main(argv=None) -> int:
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE")
     p.add_argument("--runs", type=Path, default=Path("benchmarks/runs/oneinit"))
     p.add_argument("--out", type=Path, default=Path("benchmarks/results/oneinit.json"))
+    p.add_argument("--reuse", action="store_true",
+                   help="a seed whose run directory is finished is read, not trained again (its wall time unknown)")
     a = p.parse_args(argv)
     a.runs.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(a.workers) as pool:
-        rows = list(pool.map(lambda s: run_seed(s, a.config, a.set, a.runs), range(a.seeds)))
+        rows = list(pool.map(lambda s: run_seed(s, a.config, a.set, a.runs, a.reuse), range(a.seeds)))
     ok = [r for r in rows if "failed" not in r]
     tests = [r["test_mse"] for r in ok]
     median = statistics.median(tests) if tests else None
@@ -78,7 +91,7 @@ def main(argv=None) -> int:
             print(f"{r['seed']:>4} failed: {r['failed'][0]}")
             continue
         print(f"{r['seed']:>4} {r['test_mse']:9.5f} {max(r['per_frequency_mse']):9.5f} {r['multi_seed_mean']:9.5f} "
-              f"{r['training_seconds']:8.0f} {r['wall_seconds']:7.0f}")
+              f"{r['training_seconds']:8.0f} {_secs(r['wall_seconds']):>7}")
     if median is not None:
         print(f"median test MSE {median:.5f}; targets {'met' if met else 'missed'}")
     print(f"wrote {a.out}")

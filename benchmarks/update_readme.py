@@ -288,7 +288,7 @@ def table_oneinit(r: dict) -> str:
         lines.append(f"| {row['seed']} | **{row['test_mse']:.5f}** | "
                      + " | ".join(f"{v:.5f}" for v in row["per_frequency_mse"])
                      + f" | {row['multi_seed_mean']:.5f} | {pol} | {ppm} | {row['training_seconds']:.0f} s | "
-                     f"{row['wall_seconds']:.0f} s |")
+                     + ("n/a |" if row["wall_seconds"] is None else f"{row['wall_seconds']:.0f} s |"))
     t = r["targets"]
     sets = " ".join(f"--set {s}" for s in r["set"])
     lines += ["", f"One candidate per training seed (`python benchmarks/bench_oneinit.py --seeds {r['seeds']} "
