@@ -46,6 +46,8 @@ def run_seed(seed: int, config: str, sets: list[str], runs: Path, reuse: bool = 
 def _row(seed: int, out: Path, wall: float | None) -> dict:
     """One seed's row from its finished run directory (wall: the run's wall time, None when not timed here)."""
     m = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    if m["training"].get("resumed"):
+        wall = None  # went on from an interrupted run's training state: this call's time is not the run's
     polish = [r["polish"] for r in json.loads((out / "history.json").read_text(encoding="utf-8"))
               if r.get("phase") == "polish"]
     explain = out / "explain.json"  # the run's free-running measurement (freqextract explain)
