@@ -34,6 +34,8 @@ def run_seed(seed: int, config: str, sets: list[str], runs: Path, reuse: bool = 
         return _row(seed, out, None)
     cmd = [sys.executable, "-m", "freqextract.cli", "run", "--config", config, "--out", str(out),
            "--set", f"train.seed={seed}", "--set", "train.candidates=1", *sum((["--set", s] for s in sets), [])]
+    if reuse and (out / "checkpoints").is_dir():  # an interrupted run: go on from its training state
+        cmd = [sys.executable, "-m", "freqextract.cli", "run", "--resume", str(out)]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -71,7 +73,8 @@ def main(argv=None) -> int:
     p.add_argument("--runs", type=Path, default=Path("benchmarks/runs/oneinit"))
     p.add_argument("--out", type=Path, default=Path("benchmarks/results/oneinit.json"))
     p.add_argument("--reuse", action="store_true",
-                   help="a seed whose run directory is finished is read, not trained again (its wall time unknown)")
+                   help="a seed whose run directory is finished is read, not trained again (its wall time unknown); "
+                        "an interrupted one goes on from its training state")
     a = p.parse_args(argv)
     a.runs.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(a.workers) as pool:
