@@ -55,7 +55,9 @@ def _row(seed: int, out: Path, wall: float | None) -> dict:
     explain = out / "explain.json"  # the run's free-running measurement (freqextract explain)
     ppm = json.loads(explain.read_text(encoding="utf-8"))["ppm_error"] if explain.is_file() else None
     return {"seed": seed, "test_mse": m["test"]["mse"], "per_frequency_mse": m["test"]["per_frequency_mse"],
-            "multi_seed_mean": m["multi_seed"]["mean"], "training_seconds": m["training"]["seconds"],
+            "multi_seed_mean": m["multi_seed"]["mean"],
+            # the candidate's own time over every invocation that trained it (a resumed run's counts too)
+            "training_seconds": next(c["seconds"] for c in m["training"]["candidates"] if c.get("kept")),
             "steps": m["training"]["steps"], "wall_seconds": wall,
             "polish": polish[0] if polish else None, "free_running_ppm": ppm, "run_dir": str(out)}
 
@@ -72,6 +74,7 @@ def main(argv=None) -> int:
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE")
     p.add_argument("--runs", type=Path, default=Path("benchmarks/runs/oneinit"))
     p.add_argument("--out", type=Path, default=Path("benchmarks/results/oneinit.json"))
+    p.add_argument("--note", default="", help="a remark on how it was run, printed under the table")
     p.add_argument("--reuse", action="store_true",
                    help="a seed whose run directory is finished is read, not trained again (its wall time unknown); "
                         "an interrupted one goes on from its training state")
@@ -87,7 +90,7 @@ def main(argv=None) -> int:
     result = {"config": a.config, "set": a.set, "seeds": a.seeds, "workers": a.workers, "rows": rows,
               "median_test_mse": median, "targets": {"seed": SEED_TARGET, "frequency": FREQ_TARGET,
                                                       "median": MEDIAN_TARGET}, "met": met,
-              "machine": platform.machine(), "cpus": os.cpu_count()}
+              "machine": platform.machine(), "cpus": os.cpu_count(), "note": a.note}
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"{'seed':>4} {'test MSE':>9} {'worst f':>9} {'2..11':>9} {'train s':>8} {'wall s':>7}")

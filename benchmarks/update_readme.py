@@ -296,7 +296,8 @@ def table_oneinit(r: dict) -> str:
               f"noise seed 2 and its mean over 2..11; median {r['median_test_mse']:.5f}. Targets (every seed <= "
               f"{t['seed']:g} with every frequency <= {t['frequency']:g}, median <= {t['median']:g}): "
               f"**{'met' if r['met'] else 'missed'}**. Worst ppm: the largest free-running frequency error over "
-              f"the four selectors (S = 0, 60 s). Times on {r['cpus']} CPU cores, {r['workers']} seeds at once."]
+              f"the four selectors (S = 0, 60 s). Times on {r['cpus']} CPU cores, {r['workers']} seeds at once"
+              + (f"; {r['note']}" if r.get("note") else "") + "."]
     return "\n".join(lines)
 
 
