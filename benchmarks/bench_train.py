@@ -12,12 +12,16 @@ the same default runs, so one pass of training gives both tables. Wall time is t
     python benchmarks/bench_train.py [--seeds 0 1 2] [--jobs 1] [--config spec] [--set k=v ...]
                                      [--runs-dir benchmarks/runs] [--out benchmarks/results/train_seeds.json]
     python benchmarks/bench_train.py --from-sweep benchmarks/runs/multiseed
+
+One seed, alone on the machine, measures what the README's first command costs: ``--seeds 0 --out
+benchmarks/results/run_time.json`` (the README's run-time sentence).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -27,6 +31,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 TARGET_OVERALL, TARGET_EACH = 0.005, 0.01
+
+
+def cpu_model() -> str:
+    """The CPU's model name where /proc/cpuinfo tells it (run times compare only on the same CPU)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def run_seed(seed: int, a) -> dict:
@@ -120,7 +135,8 @@ def main(argv=None) -> int:
               f"slowest run {summary['wall_seconds_max']:.0f} s wall ({a.jobs} at a time)")
     result = {"benchmark": "train_seeds", "config": a.config, "overrides": a.set, "jobs": a.jobs, "rows": rows,
               "source": f"multi-seed study {a.from_sweep}" if a.from_sweep else "freqextract run per seed",
-              "summary": summary, "machine": platform.machine(), "python": platform.python_version()}
+              "summary": summary, "machine": platform.machine(), "cpus": os.cpu_count(), "cpu_model": cpu_model(),
+              "python": platform.python_version()}
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")

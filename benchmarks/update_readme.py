@@ -52,6 +52,19 @@ def table_train_seeds(r: dict) -> str:
     return "\n".join(lines)
 
 
+def table_run_time(r: dict) -> str:
+    """One sentence: the wall time of one whole default ``freqextract run`` (bench_train.py, one seed)."""
+    row = next(x for x in r["rows"] if "error" not in x)
+    m, s = divmod(round(row["wall_seconds"]), 60)
+    cpu = f"{r['cpu_model']}, " if r.get("cpu_model") else ""
+    cmd = f"python benchmarks/bench_train.py --seeds {row['seed']} --out benchmarks/results/run_time.json"
+    return (f"On {r.get('cpus')} CPU cores ({cpu}{r['machine']}), the first command's `freqextract run` "
+            f"took **{m} min {s:02d} s** wall, measured alone on the machine: "
+            f"{row['train_seconds']:.0f} s of training (two candidate inits side by side, one per core), "
+            f"the rest evaluation on the test seeds, the references, figures and the report "
+            f"(test MSE {row['test_mse']:.5f}; `{cmd}`).")
+
+
 def table_loops(r: dict) -> str:
     return "\n".join([
         "| loop | seconds per epoch (40 000 rows) |", "|---|---|",
@@ -336,7 +349,7 @@ def table_outputs(r: dict) -> str:
     return "\n".join(lines)
 
 
-TABLES = {"train_seeds": table_train_seeds, "loops": table_loops, "seq_len": table_seq_len,
+TABLES = {"train_seeds": table_train_seeds, "run_time": table_run_time, "loops": table_loops, "seq_len": table_seq_len,
           "scenarios": table_scenarios, "multiseed": table_multiseed, "stream": table_stream,
           "lockon": table_lockon, "conditioning": table_conditioning, "transfer": table_transfer,
           "bundled-extractor": table_bundled, "oneinit": table_oneinit, "programmable": table_programmable,
@@ -344,12 +357,13 @@ TABLES = {"train_seeds": table_train_seeds, "loops": table_loops, "seq_len": tab
 
 
 # where each table goes: its docs page; HEADLINE also goes into the README
-PAGES = {"train_seeds": "results.md", "loops": "results.md", "multiseed": "results.md", "seq_len": "method.md",
+PAGES = {"train_seeds": "results.md", "run_time": "results.md", "loops": "results.md", "multiseed": "results.md",
+         "seq_len": "method.md",
          "scenarios": "scenarios.md", "lockon": "scenarios.md", "stream": "streaming.md",
          "conditioning": "extractor.md", "transfer": "extractor.md", "bundled-extractor": "extractor.md",
          "oneinit": "results.md", "programmable": "scenarios.md", "outputs": "results.md"}
 HEADLINE = "train_seeds"
-README_TABLES = (HEADLINE, "bundled-extractor")  # also written into the README
+README_TABLES = (HEADLINE, "bundled-extractor", "run_time")  # also written into the README
 RUNS = "benchmarks/runs/"  # the benchmarks' default --runs-dir: notes name a run relative to it
 
 
