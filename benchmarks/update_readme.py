@@ -86,6 +86,12 @@ def table_seq_len(r: dict) -> str:
     return "\n".join(lines)
 
 
+def table_seq_len_full(r: dict) -> str:
+    """The same table on the whole default recipe (bench_seq_len.py --full)."""
+    return (table_seq_len(r) + "\n\nL = 1 and the carry rows: the default recipe with one init, never restarted ("
+            + ", ".join(f"`{o}`" for o in r["overrides"]) + "); the reset rows as above. Test seed 2, whole 10 s.")
+
+
 def _mse_cell(v) -> str:
     return "–" if v is None else f"{v:.5f}"
 
@@ -350,6 +356,7 @@ def table_outputs(r: dict) -> str:
 
 
 TABLES = {"train_seeds": table_train_seeds, "run_time": table_run_time, "loops": table_loops, "seq_len": table_seq_len,
+          "seq_len_full": table_seq_len_full,
           "scenarios": table_scenarios, "multiseed": table_multiseed, "stream": table_stream,
           "lockon": table_lockon, "conditioning": table_conditioning, "transfer": table_transfer,
           "bundled-extractor": table_bundled, "oneinit": table_oneinit, "programmable": table_programmable,
@@ -358,7 +365,7 @@ TABLES = {"train_seeds": table_train_seeds, "run_time": table_run_time, "loops":
 
 # where each table goes: its docs page; HEADLINE also goes into the README
 PAGES = {"train_seeds": "results.md", "run_time": "results.md", "loops": "results.md", "multiseed": "results.md",
-         "seq_len": "method.md",
+         "seq_len": "method.md", "seq_len_full": "method.md",
          "scenarios": "scenarios.md", "lockon": "scenarios.md", "stream": "streaming.md",
          "conditioning": "extractor.md", "transfer": "extractor.md", "bundled-extractor": "extractor.md",
          "oneinit": "results.md", "programmable": "scenarios.md", "outputs": "results.md"}
