@@ -58,9 +58,11 @@ def table_run_time(r: dict) -> str:
     m, s = divmod(round(row["wall_seconds"]), 60)
     cpu = f"{r['cpu_model']}, " if r.get("cpu_model") else ""
     cmd = f"python benchmarks/bench_train.py --seeds {row['seed']} --out benchmarks/results/run_time.json"
+    n = len(row.get("candidates", [])) or 1
+    inits = f"{n} candidate inits side by side" if n > 1 else "one init"
     return (f"On {r.get('cpus')} CPU cores ({cpu}{r['machine']}), the first command's `freqextract run` "
             f"took **{m} min {s:02d} s** wall, measured alone on the machine: "
-            f"{row['train_seconds']:.0f} s of training (two candidate inits side by side, one per core), "
+            f"{row['train_seconds']:.0f} s of training ({inits}), "
             f"the rest evaluation on the test seeds, the references, figures and the report "
             f"(test MSE {row['test_mse']:.5f}; `{cmd}`).")
 
