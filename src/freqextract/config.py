@@ -21,6 +21,7 @@ from .errors import UserError
 SCENARIOS = ("spec", "phase-scaled", "offsets", "mix", "programmable")
 CONDITIONED = ("mix", "programmable")  # scenarios whose model is told the frequency as a number
 CONDITIONINGS = ("concat", "film", "demod")  # model.conditioning of a frequency-conditioned model
+INITS = ("forget-bias", "chrono", "default", "rotation")  # model.init
 OUTPUTS = ("selector", "all")  # model.outputs: one value per selector stream, or all K from one stream
 MAX_SEED = 2**32  # train.seed: the candidates' seeds (seed * candidates + i) must fit torch's
 MAX_SAMPLES = 20_000_000  # per sequence; beyond this the (K, N) arrays stop fitting in memory comfortably
@@ -70,9 +71,12 @@ class ModelConfig:
     num_layers: int = 1
     seq_len: int = 1
     window_state: str = "carry"  # seq_len > 1: "carry" state between windows, or "reset" per window
-    init: str = "forget-bias"  # "forget-bias", "chrono" or "default" (PyTorch's)
+    init: str = "forget-bias"  # "forget-bias", "chrono", "default" (PyTorch's) or "rotation" (models/rotation.py)
     forget_bias: float = 5.0  # forget-gate bias for init = "forget-bias"
     chrono_tmax: float = 1000.0  # longest time constant (samples) for init = "chrono"
+    # init = "rotation": each selector's oscillator planted on a circle of this radius (cell units); the
+    # larger, the more the LSTM's tanh bends it off frequency before training
+    rotation_amplitude: float = 0.1
     # mix: how the requested frequency (cycles per sample) enters: "concat" (a number beside S), "film"
     # (scale and shift of the input features and of the hidden state read out), "demod" (beside S, the
     # request's carrier cos/sin and S times it)
@@ -340,8 +344,19 @@ def validate(cfg: RunConfig, signal_only: bool = False) -> None:
     _at_least("model", m, "seq_len", 1)
     if m.window_state not in ("carry", "reset"):
         raise UserError(f"model.window_state: must be 'carry' or 'reset', got {m.window_state!r}")
-    if m.init not in ("forget-bias", "chrono", "default"):
-        raise UserError(f"model.init: must be 'forget-bias', 'chrono' or 'default', got {m.init!r}")
+    if m.init not in INITS:
+        raise UserError(f"model.init: must be one of {', '.join(INITS)}, got {m.init!r}")
+    if not 0 < m.rotation_amplitude <= 0.4:  # the first sample's kick reaches at most the input gate's 0.5
+        raise UserError(f"model.rotation_amplitude: must be in (0, 0.4], got {m.rotation_amplitude:g}")
+    if m.init == "rotation":
+        if s.scenario in CONDITIONED or m.outputs != "selector" or m.num_layers != 1:
+            raise UserError("model.init: 'rotation' plants one oscillator per selector: it needs a one-layer "
+                            "selector model (model.outputs = 'selector', model.num_layers = 1) of a fixed-"
+                            f"frequency scenario, got scenario {s.scenario!r}, outputs {m.outputs!r}, "
+                            f"{m.num_layers} layer(s)")
+        if m.hidden_size < 3 * len(s.frequencies):
+            raise UserError(f"model.hidden_size: init 'rotation' takes 3 units per selector, "
+                            f">= {3 * len(s.frequencies)} for {len(s.frequencies)} frequencies, got {m.hidden_size}")
     if m.chrono_tmax <= 2:
         raise UserError(f"model.chrono_tmax: must be > 2 samples, got {m.chrono_tmax:g}")
     if m.conditioning not in CONDITIONINGS:
@@ -374,8 +389,9 @@ def validate(cfg: RunConfig, signal_only: bool = False) -> None:
     for name in ("warmup_steps", "growth_steps", "final_steps"):
         if getattr(t, name) < 0:
             raise UserError(f"train.{name}: must be >= 0, got {getattr(t, name)}")
-    if t.warmup_steps + t.growth_steps + t.final_steps < 1:
-        raise UserError("train.warmup_steps: warm-up, growth and final steps add up to 0; nothing to train")
+    if t.warmup_steps + t.growth_steps + t.final_steps < 1 and t.polish_iters < 1:
+        raise UserError("train.warmup_steps: warm-up, growth and final steps add up to 0 and there is no "
+                        "polish (train.polish_iters); nothing to train")
     for name in ("warmup_gate", "growth_gate", "warmup_extra", "restart_gate", "max_restarts"):
         if getattr(t, name) < 0:
             raise UserError(f"train.{name}: must be >= 0, got {getattr(t, name)}")

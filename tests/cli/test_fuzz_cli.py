@@ -146,7 +146,7 @@ def ints_below(x) -> st.SearchStrategy:
 
 
 VALID_NAMES = {"spec", "phase-scaled", "offsets", "mix", "programmable", "carry", "reset", "forget-bias", "chrono",
-               "default", "auto", "cpu", "cuda", "mps", "concat", "film", "demod", "selector", "all"}
+               "default", "rotation", "auto", "cpu", "cuda", "mps", "concat", "film", "demod", "selector", "all"}
 bad_names = words.filter(lambda s: s not in VALID_NAMES and not s.startswith("cuda:"))
 # for each checked field: values that are out of range with every other setting at its default
 OUT_OF_RANGE: dict[str, st.SearchStrategy] = {
@@ -166,6 +166,7 @@ OUT_OF_RANGE: dict[str, st.SearchStrategy] = {
     "model.seq_len": ints_below(0),
     "model.window_state": bad_names, "model.init": bad_names, "model.chrono_tmax": below(2.0),
     "model.forget_bias": st.just(math.inf),
+    "model.rotation_amplitude": st.one_of(below(0.0), st.floats(0.4, 1e300, exclude_min=True)),
     "train.seed": st.one_of(ints_below(-1), st.integers(2**32, 2**70)),
     "train.lr": below(0.0), "train.lr_floor": st.one_of(below(0.0), st.floats(1.0, 1e9, exclude_min=True)),
     "train.warmup_horizon": st.one_of(ints_below(0), st.integers(10_001, 10**9)),

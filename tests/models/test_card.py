@@ -25,6 +25,14 @@ def test_one_line_each():
     assert all("\n" not in line for line in (clock, tracker, describe(unknown_card("spec"))))
 
 
+def test_a_planted_clock_says_it_was_planted():
+    ablation = {"test_mse_S_shuffled": 0.00004, "test_mse_S_zeroed": 0.00004}
+    planted = make_card("spec", 0.00004, ablation, init="rotation")
+    assert planted["init"] == "rotation" and "init" not in make_card("spec", 0.00004, ablation, init="forget-bias")
+    assert describe(planted).startswith("model: a clock planted at init (model.init = rotation) and polished on "
+                                        "scenario spec: it ignores its input S")
+
+
 def test_a_checkpoint_without_a_card_is_unknown():
     assert card_of({"extra": {}}, "spec") == {"scenario": "spec", "role": "unknown"}
     assert card_of({}, None) == {"scenario": "unknown", "role": "unknown"}

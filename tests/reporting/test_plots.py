@@ -162,6 +162,18 @@ def test_training_curve_labels_the_zero_line_and_explains_an_early_validation_ne
     assert not any(w.startswith("near 1") for w in texts(figs[1]))
 
 
+def test_a_polish_alone_is_drawn_with_markers_and_says_no_optimiser_step_was_taken(drawn):
+    figs, texts = drawn
+    rec = {"step": 1, "phase": "polish", "horizon": 10000, "lr": 0.0, "loss": 4e-5,
+           "per_frequency_loss": [1e-4, 2e-5, 1e-5, 1e-5], "val_mse": 4e-5, "val_per_frequency_mse": [1e-4] * 4,
+           "polish": {"val_before": 6e-5, "val_after": 4e-5, "kept": True}}
+    plots.training_curve("t.png", [rec], FREQS)
+    assert any(w.startswith("no optimiser step") and "6e-05 -> 4e-05, kept" in w for w in texts(figs[0]))
+    assert all(line.get_marker() == "o" for line in figs[0].axes[0].get_lines() if line.get_label().endswith("Hz"))
+    plots.training_curve("t.png", _history(True), FREQS)
+    assert not any(w.startswith("no optimiser step") for w in texts(figs[1]))
+
+
 def test_graphs_say_when_only_every_nth_sample_is_drawn_and_graph2_shares_its_window(drawn, signal):
     figs, texts = drawn
     t, S, targets, outputs = signal

@@ -65,3 +65,20 @@ def test_a_training_with_a_polish_records_it_as_its_last_step():
     assert last["phase"] == "polish" and last["step"] == res.steps == 28
     assert set(last["polish"]) >= {"evaluations", "val_before", "val_after", "kept"}
     assert last["val_mse"] == pytest.approx(min(last["polish"]["val_before"], last["polish"]["val_after"]), rel=1e-6)
+
+
+def test_a_polish_alone_trains_a_planted_clock_and_its_bar_counts_only_the_polish():
+    from freqextract.training.progress import planned_work, polish_work
+
+    cfg = load("spec-planted", ["signal.duration=2.0", "train.polish_iters=4", "train.polish_realisations=1"])
+    assert planned_work(cfg) == polish_work(cfg) > 0  # no Adam step is planned
+    res = train(cfg, progress=False)
+    assert res.steps == 1 and [r["phase"] for r in res.history] == ["polish"]
+    assert res.history[-1]["val_mse"] < 1e-3  # the planted clock, polished or handed back as it was
+
+
+def test_no_optimiser_step_and_no_polish_is_refused():
+    from freqextract.errors import UserError
+
+    with pytest.raises(UserError, match="train.warmup_steps: .*train.polish_iters"):
+        load("spec-planted", ["train.polish_iters=0"])

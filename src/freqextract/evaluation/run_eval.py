@@ -57,7 +57,7 @@ def model_card(model, cfg: RunConfig, test_sig, device) -> tuple[dict, dict]:
         return programmable_card(model, cfg)
     ablation = ablations(model, test_sig, cfg.eval.shuffle_seed, device)
     test_mse = mse(predict(model, test_sig, device), test_sig.targets)["mse"]
-    return make_card(cfg.signal.scenario, test_mse, ablation), ablation
+    return make_card(cfg.signal.scenario, test_mse, ablation, cfg.model.init), ablation
 
 
 def evaluate_all(model, cfg: RunConfig, train_sig, test_sig, device,

@@ -23,13 +23,17 @@ READS_S_MARGIN = 0.01
 UNLEARNED_MSE = 0.1  # a model that ignores S and scores this or worse has learned no clock either
 
 
-def make_card(scenario: str, test_mse: float, ablation: dict) -> dict:
+def make_card(scenario: str, test_mse: float, ablation: dict, init: str | None = None) -> dict:
     """The card of a model trained on ``scenario``, from its test MSE and its S ablation
-    (``evaluation.metrics.ablations``: ``test_mse_S_shuffled``, ``test_mse_S_zeroed``)."""
+    (``evaluation.metrics.ablations``: ``test_mse_S_shuffled``, ``test_mse_S_zeroed``). ``init = "rotation"``
+    is recorded: such a model's oscillators were planted, not learned."""
     shuffled = float(ablation["test_mse_S_shuffled"])
     reads = shuffled > 1.5 * float(test_mse) + READS_S_MARGIN
-    return {"scenario": scenario, "role": TRACKER if reads else CLOCK, "test_mse": float(test_mse),
+    card = {"scenario": scenario, "role": TRACKER if reads else CLOCK, "test_mse": float(test_mse),
             "test_mse_S_shuffled": shuffled, "test_mse_S_zeroed": float(ablation["test_mse_S_zeroed"])}
+    if init == "rotation":
+        card["init"] = init
+    return card
 
 
 def unknown_card(scenario: str | None) -> dict:
@@ -66,7 +70,9 @@ def describe(card: dict) -> str:
                 f"{card['test_mse']:.5f}, with S shuffled in time {card['test_mse_S_shuffled']:.5f}) and has "
                 "not learned the sines: it extracts nothing")
     if role == CLOCK:
-        return (f"model: a clock trained on scenario {scenario}: it ignores its input S (test MSE "
+        made = ("a clock planted at init (model.init = rotation) and polished on scenario" if card.get("init")
+                == "rotation" else "a clock trained on scenario")
+        return (f"model: {made} {scenario}: it ignores its input S (test MSE "
                 f"{card['test_mse']:.5f}, with S shuffled in time {card['test_mse_S_shuffled']:.5f}) and "
                 "generates each sine from the reset at t = 0; it does not extract a component from a "
                 "signal whose phases differ from its training data's")

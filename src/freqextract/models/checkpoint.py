@@ -29,6 +29,7 @@ from ..config import CONDITIONED, RunConfig, from_dict, to_dict
 from ..errors import UserError
 from ..signals.data import REQUEST_INPUTS
 from .lstm import ConditionedLSTM, MultiOutputLSTM, SequenceLSTM, StatefulLSTM
+from .rotation import plant_rotations
 
 FORMAT = 1
 KINDS = {"freqextract.StatefulLSTM": StatefulLSTM, "freqextract.SequenceLSTM": SequenceLSTM,
@@ -49,12 +50,14 @@ def model_kind(model: torch.nn.Module) -> str:
     return "freqextract.SequenceLSTM" if isinstance(model, SequenceLSTM) else "freqextract.StatefulLSTM"
 
 
-def build_model(cfg: RunConfig) -> StatefulLSTM:
+def build_model(cfg: RunConfig, init: bool = True) -> StatefulLSTM:
     """The network a config describes (SequenceLSTM when model.seq_len > 1, ConditionedLSTM for ``mix`` and
-    ``programmable``, MultiOutputLSTM for model.outputs = "all")."""
+    ``programmable``, MultiOutputLSTM for model.outputs = "all"). ``init=False``: weights that are about to be
+    overwritten by saved ones, so model.init = "rotation" skips its calibration."""
     m = cfg.model
     kwargs = dict(n_inputs=1 + len(cfg.signal.frequencies), hidden_size=m.hidden_size, num_layers=m.num_layers,
-                  init=m.init, forget_bias=m.forget_bias, chrono_tmax=m.chrono_tmax)
+                  init="forget-bias" if m.init == "rotation" else m.init, forget_bias=m.forget_bias,
+                  chrono_tmax=m.chrono_tmax)
     if cfg.signal.scenario in CONDITIONED:
         kwargs["n_inputs"] = len(REQUEST_INPUTS[m.conditioning])
         return ConditionedLSTM(conditioning=m.conditioning, film_size=m.film_size, **kwargs)
@@ -62,8 +65,12 @@ def build_model(cfg: RunConfig) -> StatefulLSTM:
         del kwargs["n_inputs"]
         return MultiOutputLSTM(n_outputs=len(cfg.signal.frequencies), **kwargs)
     if m.seq_len > 1:
-        return SequenceLSTM(**kwargs, seq_len=m.seq_len, window_state=m.window_state)
-    return StatefulLSTM(**kwargs)
+        model = SequenceLSTM(**kwargs, seq_len=m.seq_len, window_state=m.window_state)
+    else:
+        model = StatefulLSTM(**kwargs)
+    if init and m.init == "rotation":  # the other units keep the forget-bias init
+        plant_rotations(model, [f / cfg.signal.fs for f in cfg.signal.frequencies], m.rotation_amplitude)
+    return model
 
 
 def save(path: str | Path, model: torch.nn.Module, cfg: RunConfig, step: int,
@@ -143,7 +150,7 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[St
     """Rebuild the model of a checkpoint; returns (model in eval mode, config, checkpoint dict)."""
     ckpt = load(path)
     cfg = config_of(path, ckpt)
-    model = build_model(cfg)
+    model = build_model(cfg, init=False)
     if ckpt["kind"] != model_kind(model):
         raise UserError(f"{path}: checkpoint kind {ckpt['kind']} does not match its config")
     load_weights(path, model, ckpt["state_dict"])

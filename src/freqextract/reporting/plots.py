@@ -169,8 +169,15 @@ def training_curve(path, history: list[dict], freqs) -> Path:
     else:
         (ax_tr, ax_h), ax_val = fig.subplots(2, 1, sharex=True, height_ratios=[1, 0.7]), None
     per = np.array([h["per_frequency_loss"] for h in history]) if history else np.zeros((0, K))
+    mk = "o" if len(history) < 3 else None  # a line of one or two records is not seen without markers
     for k, f in enumerate(freqs):
-        ax_tr.semilogy(steps, np.maximum(per[:, k], 1e-7), color=_fc(k), lw=1.3, label=f"{f:g} Hz")
+        ax_tr.semilogy(steps, np.maximum(per[:, k], 1e-7), color=_fc(k), lw=1.3, marker=mk, label=f"{f:g} Hz")
+    if [h.get("phase") for h in history] == ["polish"]:
+        pol = history[0].get("polish", {})
+        ax_tr.text(0.01, 0.80, "no optimiser step: the model went straight to the L-BFGS polish (validation MSE "
+                   f"{pol.get('val_before', float('nan')):.2g} -> {pol.get('val_after', float('nan')):.2g}, "
+                   + ("kept)" if pol.get("kept") else "not kept)"), transform=ax_tr.transAxes, fontsize=8,
+                   color="0.3", va="bottom")
     ax_tr.set_ylabel("MSE")
     _zero_line(ax_tr)
     ax_tr.set_title("training loss per frequency (fresh noise each step, over the current horizon)",
@@ -181,8 +188,9 @@ def training_curve(path, history: list[dict], freqs) -> Path:
         if all(v is not None and len(v) == K for v in val_k):
             vk = np.array(val_k)
             for k, f in enumerate(freqs):
-                ax_val.semilogy(steps, np.maximum(vk[:, k], 1e-7), color=_fc(k), lw=1.3, label=f"{f:g} Hz")
-        ax_val.semilogy(steps, np.maximum([h["val_mse"] for h in history], 1e-7), "k--", lw=1.8,
+                ax_val.semilogy(steps, np.maximum(vk[:, k], 1e-7), color=_fc(k), lw=1.3, marker=mk,
+                                label=f"{f:g} Hz")
+        ax_val.semilogy(steps, np.maximum([h["val_mse"] for h in history], 1e-7), "k--", lw=1.8, marker=mk,
                         label="all frequencies")
         ax_val.set_title("validation MSE over the whole signal (validation noise seed)", fontsize=10)
         _zero_line(ax_val)

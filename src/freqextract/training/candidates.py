@@ -182,7 +182,7 @@ def train_best_of(cfg: RunConfig, device: torch.device | None = None, progress: 
         if "diverged" in r or "result" in r:
             kept.append(r.get("result"))
             continue
-        model = build_model(c).to(device)
+        model = build_model(c, init=False).to(device)
         model.load_state_dict(r["state_dict"])
         model.eval()
         optimizer = torch.optim.Adam(model.parameters(), lr=cfg.train.lr)

@@ -39,6 +39,8 @@ class Curriculum:
         self.floor = t.lr * t.lr_floor
         self.step = 0  # steps taken
         self.phase = "warm-up" if t.warmup_steps else "growth" if t.growth_steps else "final"
+        if self.phase == "final" and not t.final_steps:
+            self.phase = "done"  # no optimiser step at all: the polish alone (train.polish_iters)
         self.in_phase = 0  # steps taken in the current phase
         self.advances = 0  # growth advances made
         self.restarts = 0  # fresh inits after a failed warm-up
