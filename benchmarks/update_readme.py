@@ -294,6 +294,11 @@ def table_bundled(r: dict) -> str:
     return "\n".join(lines)
 
 
+def _mse(v: float) -> str:
+    """An MSE with five decimals, or two significant digits below 1e-4 (where five decimals show 0)."""
+    return f"{v:.5f}" if v >= 1e-4 else f"{v:.1e}"
+
+
 def table_oneinit(r: dict) -> str:
     lines = ["| training seed | test MSE | 1 Hz | 3 Hz | 5 Hz | 7 Hz | seeds 2..11 | polish: validation | "
              "worst ppm | training | wall |", "|" + "---|" * 11]
@@ -302,23 +307,44 @@ def table_oneinit(r: dict) -> str:
             lines.append(f"| {row['seed']} | failed: {row['failed'][0]} |" + " |" * 9)
             continue
         pol = row.get("polish")
-        pol = (f"{pol['val_before']:.5f} → {pol['val_after']:.5f}" + ("" if pol["kept"] else " (not kept)")
+        pol = (f"{_mse(pol['val_before'])} → {_mse(pol['val_after'])}" + ("" if pol["kept"] else " (not kept)")
                if pol else "none")
         ppm = row.get("free_running_ppm")
         ppm = f"{max(abs(v) for v in ppm if v is not None):.0f}" if ppm else "n/a"
-        lines.append(f"| {row['seed']} | **{row['test_mse']:.5f}** | "
-                     + " | ".join(f"{v:.5f}" for v in row["per_frequency_mse"])
-                     + f" | {row['multi_seed_mean']:.5f} | {pol} | {ppm} | {row['training_seconds']:.0f} s | "
+        lines.append(f"| {row['seed']} | **{_mse(row['test_mse'])}** | "
+                     + " | ".join(_mse(v) for v in row["per_frequency_mse"])
+                     + f" | {_mse(row['multi_seed_mean'])} | {pol} | {ppm} | {row['training_seconds']:.0f} s | "
                      + ("n/a |" if row["wall_seconds"] is None else f"{row['wall_seconds']:.0f} s |"))
     t = r["targets"]
     sets = " ".join(f"--set {s}" for s in r["set"])
-    lines += ["", f"One candidate per training seed (`python benchmarks/bench_oneinit.py --seeds {r['seeds']} "
-              f"--workers {r['workers']}{' ' + sets if sets else ''}`; config `{r['config']}`), test MSE on "
-              f"noise seed 2 and its mean over 2..11; median {r['median_test_mse']:.5f}. Targets (every seed <= "
+    cmd = f"--seeds {r['seeds']} --workers {r['workers']}"
+    if r["config"] != "spec":
+        cmd += f" --config {r['config']} --out benchmarks/results/oneinit_{r['config'].replace('spec-', '')}.json"
+    lines += ["", f"One candidate per training seed (`python benchmarks/bench_oneinit.py {cmd}"
+              f"{' ' + sets if sets else ''}`; config `{r['config']}`), test MSE on "
+              f"noise seed 2 and its mean over 2..11; median {_mse(r['median_test_mse'])}. Targets (every seed <= "
               f"{t['seed']:g} with every frequency <= {t['frequency']:g}, median <= {t['median']:g}): "
               f"**{'met' if r['met'] else 'missed'}**. Worst ppm: the largest free-running frequency error over "
               f"the four selectors (S = 0, 60 s). Times on {r['cpus']} CPU cores, {r['workers']} seeds at once"
               + (f"; {r['note']}" if r.get("note") else "") + "."]
+    return "\n".join(lines)
+
+
+def table_rotation(r: dict) -> str:
+    lines = ["| model | 1 Hz | 3 Hz | 5 Hz | 7 Hz | mean |", "|---|---|---|---|---|---|"]
+    for row in r["rows"]:
+        what = row["what"] if row["lr"] is None else f"Adam, lr {row['lr']:g}, {row['steps']} step(s)"
+        if "seconds" in row:
+            what += f", {row['seconds']:.0f} s" + ("" if row.get("kept", True) else " (not kept)")
+        mse = row["mse"]
+        lines.append(f"| {what} | " + " | ".join(f"{v:.2g}" for v in mse) + f" | **{sum(mse) / len(mse):.2g}** |")
+    ppm = ", ".join(f"{v:+.1f}" for v in r["calibrated_ppm"])
+    lines += ["", f"Test MSE on noise seed {r['test_seed']} over the whole 10 s "
+              f"(`python benchmarks/bench_rotation.py`; config `{r['config']}`: rotation amplitude "
+              f"{r['amplitude']:g}, H = {r['hidden_size']}; Adam steps "
+              "on fresh training noise at the 1 000-sample warm-up horizon, gradient clipped at 1). Calibrated "
+              f"free-running error of each planted cycle (float64, its own map): {ppm} ppm; building the model "
+              f"takes {r['build_seconds']:.1f} s ({r['machine']}, 1 torch thread)."]
     return "\n".join(lines)
 
 
@@ -362,6 +388,7 @@ TABLES = {"train_seeds": table_train_seeds, "run_time": table_run_time, "loops":
           "scenarios": table_scenarios, "multiseed": table_multiseed, "stream": table_stream,
           "lockon": table_lockon, "conditioning": table_conditioning, "transfer": table_transfer,
           "bundled-extractor": table_bundled, "oneinit": table_oneinit, "programmable": table_programmable,
+          "oneinit_planted": table_oneinit, "rotation": table_rotation,
           "outputs": table_outputs}
 
 
@@ -370,7 +397,8 @@ PAGES = {"train_seeds": "results.md", "run_time": "results.md", "loops": "result
          "seq_len": "method.md", "seq_len_full": "method.md",
          "scenarios": "scenarios.md", "lockon": "scenarios.md", "stream": "streaming.md",
          "conditioning": "extractor.md", "transfer": "extractor.md", "bundled-extractor": "extractor.md",
-         "oneinit": "results.md", "programmable": "scenarios.md", "outputs": "results.md"}
+         "oneinit": "results.md", "programmable": "scenarios.md", "outputs": "results.md",
+         "oneinit_planted": "results.md", "rotation": "method.md"}
 HEADLINE = "train_seeds"
 README_TABLES = (HEADLINE, "bundled-extractor", "run_time")  # also written into the README
 RUNS = "benchmarks/runs/"  # the benchmarks' default --runs-dir: notes name a run relative to it
