@@ -24,7 +24,7 @@ LAYERS = {
 }
 TOP_LEVEL = {  # the modules directly in freqextract/, and their layer
     "errors": "foundation", "config": "foundation", "atomic": "foundation", "locks": "foundation",
-    "runtime": "foundation",
+    "runtime": "foundation", "fmt": "foundation",
     "_lazy": "foundation", "_aliases": "foundation", "cli": "cli", "__main__": "cli",
 }
 HUB_NAMES = {"__version__"}  # all a module may take from the hub; anything else comes from its own module

@@ -16,6 +16,7 @@ import numpy as np
 from .. import __version__
 from ..config import TEST_SEEDS, RunConfig
 from ..errors import UserError
+from ..fmt import mse as fmt_mse
 from ..models import checkpoint
 from ..models.card import card_of, make_card, scenario_warning
 from ..runtime import configure_threads, select_device
@@ -139,7 +140,7 @@ def summary(metrics: dict) -> str:
     width = max(len(r[0]) for r in rows + refs)
 
     def cell(v) -> str:
-        return f"{v:9.5f}" if isinstance(v, float) else f"{'-':>9}"
+        return f"{fmt_mse(v):>9}" if isinstance(v, float) else f"{'-':>9}"
 
     def line(label, total, per, note="") -> str:
         return f"{label:>{width}} {cell(total)} " + " ".join(map(cell, per)) + (f"  ({note})" if note else "")
@@ -152,11 +153,11 @@ def summary(metrics: dict) -> str:
         lines += [line(*r, reference_kind(r[0])) for r in refs]
     if ms and ms.get("ci95"):
         lo, hi = ms["ci95"]
-        lines.append(f"test MSE over seeds {ms['seeds'][0]}..{ms['seeds'][-1]}: {ms['mean']:.5f} "
-                     f"(95% CI {lo:.5f} to {hi:.5f})")
+        lines.append(f"test MSE over seeds {ms['seeds'][0]}..{ms['seeds'][-1]}: {fmt_mse(ms['mean'])} "
+                     f"(95% CI {fmt_mse(lo)} to {fmt_mse(hi)})")
     if "generalization_gap" in metrics:
         rel = metrics.get("generalization_gap_relative")
-        lines.append(f"generalization gap (test - train): {metrics['generalization_gap']:+.5f}"
+        lines.append(f"generalization gap (test - train): {fmt_mse(metrics['generalization_gap'], signed=True)}"
                      + (f" ({100 * rel:+.1f} %)" if rel is not None else ""))
     test = metrics["test"]
     if test.get("snr_db") is not None:

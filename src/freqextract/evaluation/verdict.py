@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+from ..fmt import mse as fmt_mse
+
 TARGET_OVERALL, TARGET_EACH = 0.005, 0.01
 RLS_FACTOR, BANDPASS_FACTOR = 1.5, 0.25
 ZERO_MSE = 0.5  # the score of answering 0 (the variance of a unit sine)
@@ -38,19 +40,19 @@ def verdict(metrics: dict) -> dict:
         worst = max(range(len(per)), key=per.__getitem__)
         target = f"test MSE <= {TARGET_OVERALL:g} over all rows and <= {TARGET_EACH:g} at every frequency"
         met = mse <= TARGET_OVERALL and per[worst] <= TARGET_EACH
-        numbers = f"test MSE {mse:.5f}, worst frequency {freqs[worst]:g} Hz at {per[worst]:.5f}"
+        numbers = f"test MSE {fmt_mse(mse)}, worst frequency {freqs[worst]:g} Hz at {fmt_mse(per[worst])}"
     elif scenario == "offsets":
         target = f"test MSE <= {RLS_FACTOR:g} x the causal RLS and <= {BANDPASS_FACTOR:g} x the causal band-pass"
         base = metrics.get("baselines") or {}
         rls, band = reference(base, "rls-causal"), reference(base, "bandpass-causal")
         if rls is None or band is None:
-            numbers = f"test MSE {mse:.5f}; the run has no baselines to compare with (eval.baselines = false)"
+            numbers = f"test MSE {fmt_mse(mse)}; the run has no baselines to compare with (eval.baselines = false)"
         else:
             met = mse <= RLS_FACTOR * rls[1] and mse <= BANDPASS_FACTOR * band[1]
-            numbers = (f"test MSE {mse:.5f} = {mse / rls[1]:.2f} x {rls[0]} ({rls[1]:.5f}) and "
-                       f"{mse / band[1]:.2f} x {band[0]} ({band[1]:.5f})")
+            numbers = (f"test MSE {fmt_mse(mse)} = {mse / rls[1]:.2f} x {rls[0]} ({fmt_mse(rls[1])}) and "
+                       f"{mse / band[1]:.2f} x {band[0]} ({fmt_mse(band[1])})")
     else:
-        target, numbers = "none for this scenario", f"test MSE {mse:.5f}"
+        target, numbers = "none for this scenario", f"test MSE {fmt_mse(mse)}"
     if mse >= ZERO_MSE:
         numbers += f": no better than answering 0 (MSE {ZERO_MSE:g})"
     word = {True: "target MET", False: "target MISSED", None: "no verdict"}[met]

@@ -17,6 +17,8 @@ Plain data only (a checkpoint is loaded weights-only); nothing here runs a model
 
 from __future__ import annotations
 
+from ..fmt import mse as fmt_mse
+
 CLOCK, TRACKER, UNKNOWN = "clock", "tracker", "unknown"
 # S counts as read when shuffling it raises the test MSE by more than half of it plus this much
 READS_S_MARGIN = 0.01
@@ -63,23 +65,23 @@ def describe(card: dict) -> str:
         lo, hi = card["band_hz"]
         return (f"model: a programmable oscillator trained on scenario {scenario}: told a frequency as a number "
                 f"(any in {lo:g}..{hi:g} Hz at fs {card['fs']:g} Hz), it answers sin(2 pi f t) from the reset "
-                f"(MSE at the held-out frequencies {card['test_mse']:.5f}, with S shuffled in time "
-                f"{card['test_mse_S_shuffled']:.5f})")
+                f"(MSE at the held-out frequencies {fmt_mse(card['test_mse'])}, with S shuffled in time "
+                f"{fmt_mse(card['test_mse_S_shuffled'])})")
     if role == CLOCK and card["test_mse"] >= UNLEARNED_MSE:
         return (f"model: trained on scenario {scenario}, it ignores its input S (test MSE "
-                f"{card['test_mse']:.5f}, with S shuffled in time {card['test_mse_S_shuffled']:.5f}) and has "
+                f"{fmt_mse(card['test_mse'])}, with S shuffled in time {fmt_mse(card['test_mse_S_shuffled'])}) and has "
                 "not learned the sines: it extracts nothing")
     if role == CLOCK:
         made = ("a clock planted at init (model.init = rotation) and polished on scenario" if card.get("init")
                 == "rotation" else "a clock trained on scenario")
         return (f"model: {made} {scenario}: it ignores its input S (test MSE "
-                f"{card['test_mse']:.5f}, with S shuffled in time {card['test_mse_S_shuffled']:.5f}) and "
+                f"{fmt_mse(card['test_mse'])}, with S shuffled in time {fmt_mse(card['test_mse_S_shuffled'])}) and "
                 "generates each sine from the reset at t = 0; it does not extract a component from a "
                 "signal whose phases differ from its training data's")
     if role == TRACKER:
         return (f"model: a tracker trained on scenario {scenario}: it reads its input S and extracts each "
-                f"component from it (test MSE {card['test_mse']:.5f}, with S shuffled in time "
-                f"{card['test_mse_S_shuffled']:.5f})")
+                f"component from it (test MSE {fmt_mse(card['test_mse'])}, with S shuffled in time "
+                f"{fmt_mse(card['test_mse_S_shuffled'])})")
     return (f"model: trained on scenario {scenario}; whether it reads its input S is unknown (a checkpoint "
             "without a model card: written by an older version)")
 

@@ -360,19 +360,19 @@ def render(run_dir: Path, metrics: dict, figures: list[tuple[Path, str]], config
     te, tr = metrics["test"], metrics["train"]
     ms = metrics.get("multi_seed") or {}
     cards = [
-        ("test MSE (all rows)", f"<span id='test-mse'>{te['mse']:.5f}</span>"),
-        ("train MSE", f"{tr['mse']:.5f}"),
+        ("test MSE (all rows)", f"<span id='test-mse'>{num(te['mse'])}</span>"),
+        ("train MSE", num(tr["mse"])),
     ]
     if ms.get("ci95"):
         cards.append((f"test MSE, {len(ms['mse'])} seeds (95% CI)",
-                      f"{ms['mean']:.5f} <span class='muted' style='font-size:0.6em'>"
-                      f"± {ms['ci95_halfwidth']:.5f}</span>"))
+                      f"{num(ms['mean'])} <span class='muted' style='font-size:0.6em'>"
+                      f"± {num(ms['ci95_halfwidth'])}</span>"))
     if te.get("snr_db") is not None:
         cards.append(("test SNR", f"{te['snr_db']:.1f} dB"))
     if te.get("r2") is not None:
         cards.append(("test R²", f"{te['r2']:.4f}"))
     if "ablation" in metrics:
-        cards.append(("test MSE, S shuffled", f"{metrics['ablation']['test_mse_S_shuffled']:.5f}"))
+        cards.append(("test MSE, S shuffled", num(metrics['ablation']['test_mse_S_shuffled'])))
     card_html = headline(cards)
     files = [n for n in ("metrics.json", "test_predictions.csv", "predictions.npz", "history.json",
                          "config.toml", "checkpoints/final.pt", "data/train.npz", "data/test.npz")
