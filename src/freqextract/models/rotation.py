@@ -17,10 +17,10 @@ For selector k (frequency f_k, angle per sample theta_k = 2 pi f_k / fs) three h
            kick from C_k that r cancels from the second sample on, so the reset (c = 0, the unstable centre)
            jumps straight onto the circle at (amplitude, 0).
 
-Nothing reads S at init: the rows of the planted units ignore S and the other hidden units, and the head
-reads only the planted units. Everything else keeps the ordinary random init. The planted model is a clock
-before any training step; training then sees where it is off (the read-out is o tanh(c), not quite a sine)
-and is free to change every weight.
+Nothing reads S at init, and the units beyond the planted ones are silent (every weight into them zero, so
+their cells stay 0 and the hidden-state rings of ``freqextract explain`` are the planted circles): the
+planted model is the clock before any training step, the same for every seed. Training then sees where it
+is off (the read-out is o tanh(c), not quite a sine) and is free to change every weight.
 """
 
 from __future__ import annotations
@@ -91,10 +91,10 @@ def plant_rotations(model: StatefulLSTM, cycles_per_sample: Sequence[float], amp
     if model.num_layers != 1 or H < units_needed(K) or lstm.input_size != 1 + K:
         raise ValueError(f"rotation init needs a one-layer selector model with >= {units_needed(K)} hidden units")
     w_ih, w_hh, b_ih, b_hh = lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0, lstm.bias_hh_l0
-    planted = list(range(units_needed(K)))
-    gate_rows = [g * H + u for g in range(4) for u in planted]  # gates: (input, forget, cell, output) blocks
+    # Every unit starts silent (all its gate rows zero: c stays 0 from the reset), then the planted ones are
+    # written; gates are (input, forget, cell, output) blocks of H rows.
     for w in (w_ih, w_hh, b_ih, b_hh):
-        w[gate_rows] = 0.0
+        w.zero_()
     model.head.weight.zero_()
     model.head.bias.zero_()
     z_out = math.log(OUTPUT / (1.0 - OUTPUT))
