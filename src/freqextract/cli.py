@@ -162,12 +162,14 @@ def cmd_evaluate(args) -> int:
 
         print(format_requests(metrics))
     else:
-        print(f"{args.data}: MSE {metrics['mse']:.6f}")
+        from .fmt import mse
+
+        print(f"{args.data}: MSE {mse(metrics['mse'], 6)}")
         for f, m in zip(metrics["frequencies"], metrics["per_frequency_mse"], strict=True):
-            print(f"  {f:g} Hz: {m:.6f}")
+            print(f"  {f:g} Hz: {mse(m, 6)}")
         if "ablation" in metrics:
             a = metrics["ablation"]
-            print(f"  S zeroed: {a['test_mse_S_zeroed']:.6f}   S shuffled: {a['test_mse_S_shuffled']:.6f}")
+            print(f"  S zeroed: {mse(a['test_mse_S_zeroed'], 6)}   S shuffled: {mse(a['test_mse_S_shuffled'], 6)}")
     return 0
 
 
