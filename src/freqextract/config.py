@@ -75,7 +75,7 @@ class ModelConfig:
     forget_bias: float = 5.0  # forget-gate bias for init = "forget-bias"
     chrono_tmax: float = 1000.0  # longest time constant (samples) for init = "chrono"
     # init = "rotation": each selector's oscillator planted on a circle of this radius (cell units); the
-    # larger, the more the LSTM's tanh bends it off frequency before training
+    # larger, the further its read-out o tanh(c) is from a sine
     rotation_amplitude: float = 0.1
     # mix: how the requested frequency (cycles per sample) enters: "concat" (a number beside S), "film"
     # (scale and shift of the input features and of the hidden state read out), "demod" (beside S, the

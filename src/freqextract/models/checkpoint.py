@@ -56,7 +56,7 @@ def build_model(cfg: RunConfig, init: bool = True) -> StatefulLSTM:
     overwritten by saved ones, so model.init = "rotation" skips its calibration."""
     m = cfg.model
     kwargs = dict(n_inputs=1 + len(cfg.signal.frequencies), hidden_size=m.hidden_size, num_layers=m.num_layers,
-                  init="forget-bias" if m.init == "rotation" else m.init, forget_bias=m.forget_bias,
+                  init="default" if m.init == "rotation" else m.init, forget_bias=m.forget_bias,
                   chrono_tmax=m.chrono_tmax)
     if cfg.signal.scenario in CONDITIONED:
         kwargs["n_inputs"] = len(REQUEST_INPUTS[m.conditioning])
@@ -68,7 +68,7 @@ def build_model(cfg: RunConfig, init: bool = True) -> StatefulLSTM:
         model = SequenceLSTM(**kwargs, seq_len=m.seq_len, window_state=m.window_state)
     else:
         model = StatefulLSTM(**kwargs)
-    if init and m.init == "rotation":  # the other units keep the forget-bias init
+    if init and m.init == "rotation":  # writes every LSTM and head weight (models/rotation.py)
         plant_rotations(model, [f / cfg.signal.fs for f in cfg.signal.frequencies], m.rotation_amplitude)
     return model
 

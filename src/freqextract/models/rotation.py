@@ -98,8 +98,7 @@ def plant_rotations(model: StatefulLSTM, cycles_per_sample: Sequence[float], amp
     model.head.weight.zero_()
     model.head.bias.zero_()
     z_out = math.log(OUTPUT / (1.0 - OUTPUT))
-    h_const = OUTPUT * math.tanh(torch.sigmoid(torch.tensor(CONST_GATE, dtype=torch.float64)).item()
-                                 * math.tanh(1.0))
+    h_const = OUTPUT * math.tanh(math.tanh(1.0) / (1.0 + math.exp(-CONST_GATE)))  # the constant cell's h
     for k, nu in enumerate(cycles_per_sample):
         theta = 2.0 * math.pi * float(nu)
         alpha, beta = calibrate(theta, amplitude)
