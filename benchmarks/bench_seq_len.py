@@ -13,10 +13,10 @@ window costs L LSTM steps per output):
 
     python benchmarks/bench_seq_len.py [--jobs 2] [--set train.growth_steps=600 ...]
                                        [--out benchmarks/results/seq_len.json]
-    python benchmarks/bench_seq_len.py --full     # the default recipe, one init: seq_len_full.json
+    python benchmarks/bench_seq_len.py --full     # the learned recipe, one init: seq_len_full.json
 
-``--full`` trains the L = 1 and carry rows on the whole default recipe (its gates included) with one init
-and no restart, so L = 1 is one candidate of a default run; the reset rows keep their budget.
+``--full`` trains the L = 1 and carry rows on the whole learned recipe (configs/spec.toml, its gates
+included) with one init and no restart, so L = 1 is one candidate of a learned run; the reset rows keep their budget.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ ROWS = [(1, "carry"), (10, "carry"), (50, "carry"), (10, "reset"), (50, "reset")
 DEFAULT_BUDGET = ["train.warmup_steps=1500", "train.growth_steps=600", "train.final_steps=100",
                   "train.warmup_gate=0", "train.growth_gate=0", "train.candidates=1", "train.restart_gate=0",
                   "train.growth_lr_power=1"]
-FULL_BUDGET = ["train.candidates=1", "train.restart_gate=0"]  # the default recipe, one init, never restarted
+FULL_BUDGET = ["train.candidates=1", "train.restart_gate=0"]  # the learned recipe, one init, never restarted
 RESET_BUDGET = ["train.warmup_steps=400", "train.growth_steps=0", "train.final_steps=0",
                 "train.warmup_gate=0", "train.candidates=1", "train.restart_gate=0"]
 

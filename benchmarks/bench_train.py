@@ -30,6 +30,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from freqextract.fmt import mse
+
 TARGET_OVERALL, TARGET_EACH = 0.005, 0.01
 
 
@@ -110,12 +112,13 @@ def main(argv=None) -> int:
             print(f"{r['seed']:>4} FAILED: {r['error'].splitlines()[-1] if r['error'] else '?'}")
             continue
         ttt = f"{r['seconds_to_target']:.0f}" if r["seconds_to_target"] is not None else "never"
-        print(f"{r['seed']:>4} {r['test_mse']:9.5f} {' '.join(f'{v:8.5f}' for v in r['test_per_frequency_mse']):>35} "
-              f"{r['train_mse']:8.5f} {r['test_mse_S_zeroed']:8.5f} {r['test_mse_S_shuffled']:8.5f} "
+        per_freq = " ".join(f"{mse(v):>8}" for v in r["test_per_frequency_mse"])
+        print(f"{r['seed']:>4} {mse(r['test_mse']):>9} {per_freq:>35} "
+              f"{mse(r['train_mse']):>8} {mse(r['test_mse_S_zeroed']):>8} {mse(r['test_mse_S_shuffled']):>8} "
               f"{r['train_seconds']:8.0f} {ttt:>9} {r['wall_seconds']:7.0f} {r['peak_rss_mib']:8.0f}")
     for r in rows:
         for c in r.get("candidates", []):
-            print(f"     candidate seed {c['seed']}: validation {c['val_mse']:.5f}, test {c['test_mse']:.5f}, "
+            print(f"     candidate seed {c['seed']}: validation {mse(c['val_mse'])}, test {mse(c['test_mse'])}, "
                   f"{c['steps']} steps, {c['seconds']:.0f} s{'  (kept)' if c['kept'] else ''}")
     ok = [r for r in rows if "error" not in r]
     summary = {}
@@ -131,7 +134,7 @@ def main(argv=None) -> int:
             "wall_seconds_max": max(r["wall_seconds"] for r in ok),
         }
         print(f"met the target (test <= {TARGET_OVERALL}, each <= {TARGET_EACH}): {summary['met_target']}/{len(rows)}; "
-              f"test MSE median {summary['test_mse_median']:.5f}, worst {summary['test_mse_worst']:.5f}; "
+              f"test MSE median {mse(summary['test_mse_median'])}, worst {mse(summary['test_mse_worst'])}; "
               f"slowest run {summary['wall_seconds_max']:.0f} s wall ({a.jobs} at a time)")
     result = {"benchmark": "train_seeds", "config": a.config, "overrides": a.set, "jobs": a.jobs, "rows": rows,
               "source": f"multi-seed study {a.from_sweep}" if a.from_sweep else "freqextract run per seed",

@@ -52,19 +52,30 @@ def table_train_seeds(r: dict) -> str:
     return "\n".join(lines)
 
 
-def table_run_time(r: dict) -> str:
-    """One sentence: the wall time of one whole default ``freqextract run`` (bench_train.py, one seed)."""
+def _run_time(r: dict, out: str, what: str) -> str:
+    """One sentence: the wall time of one whole ``freqextract run`` (bench_train.py, one seed)."""
     row = next(x for x in r["rows"] if "error" not in x)
     m, s = divmod(round(row["wall_seconds"]), 60)
     cpu = f"{r['cpu_model']}, " if r.get("cpu_model") else ""
-    cmd = f"python benchmarks/bench_train.py --seeds {row['seed']} --out benchmarks/results/run_time.json"
+    cmd = (f"python benchmarks/bench_train.py --seeds {row['seed']} --config {r['config']} "
+           f"--out benchmarks/results/{out}")
     n = len(row.get("candidates", [])) or 1
     inits = f"{n} candidate inits side by side" if n > 1 else "one init"
-    return (f"On {r.get('cpus')} CPU cores ({cpu}{r['machine']}), the first command's `freqextract run` "
+    return (f"On {r.get('cpus')} CPU cores ({cpu}{r['machine']}), {what} "
             f"took **{m} min {s:02d} s** wall, measured alone on the machine: "
             f"{row['train_seconds']:.0f} s of training ({inits}), "
             f"the rest evaluation on the test seeds, the references, figures and the report "
-            f"(test MSE {row['test_mse']:.5f}; `{cmd}`).")
+            f"(test MSE {_mse(row['test_mse'])}; `{cmd}`).")
+
+
+def table_run_time(r: dict) -> str:
+    """The default run (the README's first command)."""
+    return _run_time(r, "run_time.json", f"the first command's `freqextract run` (config `{r['config']}`)")
+
+
+def table_run_time_learned(r: dict) -> str:
+    """The learned recipe's run."""
+    return _run_time(r, "run_time_learned.json", f"`freqextract run --config {r['config']}` (the learned clock)")
 
 
 def table_loops(r: dict) -> str:
@@ -89,8 +100,8 @@ def table_seq_len(r: dict) -> str:
 
 
 def table_seq_len_full(r: dict) -> str:
-    """The same table on the whole default recipe (bench_seq_len.py --full)."""
-    return (table_seq_len(r) + "\n\nL = 1 and the carry rows: the default recipe with one init, never restarted ("
+    """The same table on the whole learned recipe (bench_seq_len.py --full)."""
+    return (table_seq_len(r) + "\n\nL = 1 and the carry rows: the learned recipe with one init, never restarted ("
             + ", ".join(f"`{o}`" for o in r["overrides"]) + "); the reset rows as above. Test seed 2, whole 10 s.")
 
 
@@ -325,7 +336,8 @@ def table_oneinit(r: dict) -> str:
               f"noise seed 2 and its mean over 2..11; median {_mse(r['median_test_mse'])}. Targets (every seed <= "
               f"{t['seed']:g} with every frequency <= {t['frequency']:g}, median <= {t['median']:g}): "
               f"**{'met' if r['met'] else 'missed'}**. Worst ppm: the largest free-running frequency error over "
-              f"the four selectors (S = 0, 60 s). Times on {r['cpus']} CPU cores, {r['workers']} seeds at once"
+              f"the four selectors (S = 0, 60 s). Times on {r['cpus']} CPU cores, "
+              f"{'one seed at a time' if r['workers'] == 1 else str(r['workers']) + ' seeds at once'}"
               + (f"; {r['note']}" if r.get("note") else "") + "."]
     return "\n".join(lines)
 
@@ -383,24 +395,45 @@ def table_outputs(r: dict) -> str:
     return "\n".join(lines)
 
 
-TABLES = {"train_seeds": table_train_seeds, "run_time": table_run_time, "loops": table_loops, "seq_len": table_seq_len,
+def table_levers(r: dict) -> str:
+    n = r["seeds"]
+    lines = ["| lever | " + " | ".join(f"seed {i}" for i in range(n)) + " | median | seeds meeting the targets | "
+             "training (mean) | seeds at once |", "|" + "---|" * (n + 5)]
+    for x in r["levers"]:
+        cells = [("failed" if "failed" in row else _mse(row["test_mse"])) for row in x["rows"]]
+        med = "n/a" if x["median_test_mse"] is None else f"**{_mse(x['median_test_mse'])}**"
+        secs = "n/a" if x["mean_training_seconds"] is None else f"{x['mean_training_seconds']:.0f} s"
+        lines.append(f"| {x['lever']} | " + " | ".join(cells) + f" | {med} | {x['met']} of {len(x['rows'])} | "
+                     f"{secs} | {x['workers']} |")
+    t = r["targets"]
+    lines += ["", f"`python benchmarks/bench_levers.py --seeds {n}`: each lever on the learned recipe (`--config "
+              f"{r['config']}`) with one candidate per training seed, test MSE on noise seed 2 over the whole 10 s; "
+              f"targets: every seed <= {t['seed']:g} with every frequency <= {t['frequency']:g}. The overrides of "
+              "each lever: " + "; ".join(f"{x['lever']}: `{' '.join(x['set']) or 'none'}`" for x in r["levers"])
+              + f". Times on {r['cpus']} CPU cores ({r['machine']})."]
+    return "\n".join(lines)
+
+
+TABLES = {"train_seeds": table_train_seeds, "run_time": table_run_time,
+          "run_time_learned": table_run_time_learned, "loops": table_loops, "seq_len": table_seq_len,
           "seq_len_full": table_seq_len_full,
           "scenarios": table_scenarios, "multiseed": table_multiseed, "stream": table_stream,
           "lockon": table_lockon, "conditioning": table_conditioning, "transfer": table_transfer,
           "bundled-extractor": table_bundled, "oneinit": table_oneinit, "programmable": table_programmable,
-          "oneinit_planted": table_oneinit, "rotation": table_rotation,
+          "oneinit_planted": table_oneinit, "rotation": table_rotation, "levers": table_levers,
           "outputs": table_outputs}
 
 
 # where each table goes: its docs page; HEADLINE also goes into the README
-PAGES = {"train_seeds": "results.md", "run_time": "results.md", "loops": "results.md", "multiseed": "results.md",
+PAGES = {"train_seeds": "results.md", "run_time": "results.md", "run_time_learned": "results.md",
+         "loops": "results.md", "multiseed": "results.md",
          "seq_len": "method.md", "seq_len_full": "method.md",
          "scenarios": "scenarios.md", "lockon": "scenarios.md", "stream": "streaming.md",
          "conditioning": "extractor.md", "transfer": "extractor.md", "bundled-extractor": "extractor.md",
          "oneinit": "results.md", "programmable": "scenarios.md", "outputs": "results.md",
-         "oneinit_planted": "results.md", "rotation": "method.md"}
-HEADLINE = "train_seeds"
-README_TABLES = (HEADLINE, "bundled-extractor", "run_time")  # also written into the README
+         "oneinit_planted": "results.md", "rotation": "method.md", "levers": "results.md"}
+HEADLINE = "oneinit_planted"  # the default recipe over training seeds 0..4
+README_TABLES = (HEADLINE, "bundled-extractor", "run_time", "run_time_learned")  # also written into the README
 RUNS = "benchmarks/runs/"  # the benchmarks' default --runs-dir: notes name a run relative to it
 
 

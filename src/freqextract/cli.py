@@ -24,8 +24,10 @@ phase noise, a one-hot selector, one sample per step with the LSTM state carried
 test on seed 2. Start with:  freqextract run
 
 Under the spec S carries no information, and the model that wins is a clock: it ignores S and generates
-each sine from the reset. It extracts nothing from another signal; the 'offsets' config trains a tracker
-that reads S. Every model records which it is (its card), and evaluate, stream and export print it.
+each sine from the reset. `freqextract run` plants that clock in the LSTM and polishes it (about a minute;
+config spec-planted); `--config spec` learns it from a random init (about ten minutes). It extracts nothing
+from another signal; the 'offsets' config trains a tracker that reads S. Every model records which it is
+(its card), and evaluate, stream and export print it.
 """
 
 
@@ -42,19 +44,19 @@ def one_line(message: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
 
 
-def _add_config_args(p: argparse.ArgumentParser) -> None:
+def _add_config_args(p: argparse.ArgumentParser, default: str = "the embedded spec") -> None:
     from .config import bundled_configs
 
     p.add_argument("--config", metavar="FILE|NAME",
                    help=f"TOML config: a path, or a bundled name ({', '.join(bundled_configs())}; default: "
-                        "the embedded spec)")
+                        f"{default})")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="override one config value, e.g. --set train.seed=3 (repeatable)")
 
 
 def _run_dir_args(p: argparse.ArgumentParser) -> None:
     """The options of the commands that train into a run directory."""
-    _add_config_args(p)
+    _add_config_args(p, "spec-planted, a clock planted and polished; spec = learned")
     p.add_argument("--device", help="cpu, cuda[:N] or mps (default: config train.device, 'auto')")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--out", metavar="DIR", help="run directory (default: runs/<scenario>-<timestamp>)")
@@ -68,7 +70,7 @@ def _run_dir_args(p: argparse.ArgumentParser) -> None:
 
 
 def _load_cfg(args):
-    from .config import load
+    from .config import DEFAULT_RUN, load
 
     overrides = list(args.overrides)
     if getattr(args, "device", None):
@@ -78,7 +80,7 @@ def _load_cfg(args):
         if not path.is_file():
             raise UserError(f"--init-from {path}: checkpoint not found")
         overrides.append(f"train.init_from={json.dumps(str(path.resolve()))}")  # a TOML basic string
-    return load(args.config, overrides)
+    return load(args.config or DEFAULT_RUN, overrides)
 
 
 # ---------------------------------------------------------------------------------------------- commands
@@ -276,6 +278,7 @@ def cmd_explain(args) -> int:
 
 
 def cmd_sweep(args) -> int:
+    from .config import DEFAULT_RUN
     from .studies.sweep import sweep, worker_command
     from .studies.sweep_config import load
 
@@ -286,7 +289,7 @@ def cmd_sweep(args) -> int:
         overrides.append(f"sweep.name={json.dumps(args.study)}")
     if args.device:
         overrides.append(f'train.device="{args.device}"')
-    base, sweep_cfg = load(args.config, overrides, preset=args.preset)
+    base, sweep_cfg = load(args.config or DEFAULT_RUN, overrides, preset=args.preset)
     result = sweep(base, sweep_cfg, args.out, args.storage, args.workers, echo=print)
     if result.report is None:
         cmd = worker_command(result.study.storage_spec, result.study.name)
@@ -485,7 +488,7 @@ def _sweep_parsers(sub) -> None:
                                    "OUT/trials/<n>. Then writes OUT/report.html. With --storage "
                                    "postgresql://... workers on any machine join the same study "
                                    "(freqextract sweep worker).")
-    _add_config_args(p)
+    _add_config_args(p, "spec-planted, a clock planted and polished; spec = learned")
     p.add_argument("--preset", metavar="NAME",
                    help="a sweep design under the config (a TOML path or a bundled name: multiseed = the "
                         "config trained on training seeds 0..N-1, N = --trials)")

@@ -502,6 +502,11 @@ def _validate_mix(s: SignalConfig) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- files
+# What `freqextract run`, `train` and `sweep` train without --config: the exact assignment with each
+# selector's oscillator planted and polished (configs/spec-planted.toml). The dataclass defaults above are the
+# base every config file builds on: the learned recipe, written out in configs/spec.toml.
+DEFAULT_RUN = "spec-planted"
+
 CONFIG_DIRS = (
     Path(__file__).resolve().parent / "configs",  # installed wheel
     Path(__file__).resolve().parents[2] / "configs",  # source checkout

@@ -84,3 +84,14 @@ def test_the_polish_is_planned_work_and_the_bar_ends_on_the_plan(monkeypatch):
     train_best_of(cfg, progress=True)
     (bar,) = Recorder.made
     assert bar.first_total == bar.total == bar.n == progress.planned_work(cfg) and bar.closed
+
+
+def test_plan_and_length_in_words():
+    learned, planted = load("quick"), load("spec-planted")
+    assert progress.plan_text(learned) == f"up to {learned.train.max_steps} steps, horizon 100 -> 1000 samples"
+    assert progress.plan_text(planted) == "no Adam step, up to 40 L-BFGS iterations at 10000 samples"
+    both = load("quick", ["train.polish_iters=3"])
+    assert progress.plan_text(both).endswith(", then up to 3 L-BFGS iterations at 1000 samples")
+    assert progress.steps_text(50, learned) == "50 steps" and progress.steps_text(1, learned) == "1 step"
+    assert progress.steps_text(1, planted) == "the polish only"
+    assert progress.steps_text(51, both) == "50 steps and the polish"

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from .. import fmt
 from ..atomic import atomic_path
 
 COLORS = {"noisy": "#a8a8a8", "target": "#1f4e9c", "output": "#e4572e"}
@@ -92,7 +93,7 @@ def graph1(path, t, S, target, output, freq: float, mse: float) -> Path:
     grid = fig.add_gridspec(2, 2, height_ratios=[1.15, 1])
     top = fig.add_subplot(grid[0, :])
     duration = n / fs
-    _panel(top, t, S, target, output, freq, f"full signal ({duration:g} s): MSE over every sample {mse:.5f}",
+    _panel(top, t, S, target, output, freq, f"full signal ({duration:g} s): MSE over every sample {fmt.mse(mse)}",
            n_dots=min(n, max(150, int(40 * duration * max(1.0, freq / 3)))), ms=3.4, s_alpha=0.5)
     for col, where in enumerate(("start", "end")):
         z = _zoom(n, fs, freq, where)
@@ -101,7 +102,7 @@ def graph1(path, t, S, target, output, freq: float, mse: float) -> Path:
         zmse = float(np.mean((output[z] - target[z]) ** 2))
         label = "first" if where == "start" else "last"
         _panel(ax, t[z], S[z], target[z], output[z], freq,
-               f"zoom: {label} {(z.stop - z.start) / fs:.2g} s (MSE here {zmse:.5f})", n_dots=110)
+               f"zoom: {label} {(z.stop - z.start) / fs:.2g} s (MSE here {fmt.mse(zmse)})", n_dots=110)
         if not overlap:
             top.axvspan(t[z][0], t[z][-1], color="#ffd166", alpha=0.25, zorder=0, lw=0)
     handles, labels = top.get_legend_handles_labels()
@@ -134,7 +135,8 @@ def graph2(path, t, S, targets, outputs, freqs, per_freq_mse) -> Path:
             ax.set_axis_off()
             continue
         _panel(ax, t[z], S[z], np.asarray(targets[k])[z], np.asarray(outputs[k])[z], freqs[k],
-               f"{freqs[k]:g} Hz: MSE {per_freq_mse[k]:.5f} (whole signal)", n_dots=max(100, int(100 * length / fs)))
+               f"{freqs[k]:g} Hz: MSE {fmt.mse(per_freq_mse[k])} (whole signal)",
+               n_dots=max(100, int(100 * length / fs)))
     handles, labels = axes.flat[0].get_legend_handles_labels()
     labels[1] = "pure target sin(2π·f·t)"
     fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=9, frameon=False,
@@ -205,7 +207,8 @@ def training_curve(path, history: list[dict], freqs) -> Path:
         if ax is not None:
             ax.grid(alpha=0.3, which="both")
     if history:
-        ax_h.step(steps, [h["horizon"] for h in history], where="post", color="k", lw=1.4, label="horizon")
+        ax_h.step(steps, [h["horizon"] for h in history], where="post", color="k", lw=1.4, marker=mk,
+                  label="horizon")
         ax_h.set_ylim(0, max(h["horizon"] for h in history) * 1.15)
         lr = [h.get("lr") for h in history]
         ax_lr = ax_h.twinx()
@@ -227,8 +230,11 @@ def training_curve(path, history: list[dict], freqs) -> Path:
     ax_h.set_title("curriculum: backprop horizon and learning rate", fontsize=10)
     ax_h.grid(alpha=0.3)
     secs = history[-1].get("seconds") if history else None
-    fig.suptitle("Training" + (f" ({steps[-1]} steps, {secs:.0f} s)" if secs is not None else ""),
-                 fontsize=12)
+    polished = bool(history) and history[-1].get("phase") == "polish"  # the polish is the last record's step
+    adam = int(steps[-1]) - polished if history else 0
+    length = f"{adam} step{'' if adam == 1 else 's'}" + (" and the polish" if polished else "")
+    fig.suptitle("Training" + (f" ({'the polish only' if polished and not adam else length}, {secs:.0f} s)"
+                               if secs is not None else ""), fontsize=12)
     return _save(fig, path)
 
 

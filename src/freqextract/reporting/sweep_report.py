@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .. import fmt
 from ..atomic import write_json, write_text
 from . import sweep_plots
 from .html import CSS, esc, img, num, table
@@ -162,8 +163,8 @@ def headline(summary: dict) -> str:
     o = summary.get("over_seeds")
     if o and o["multi_seed_mean"].get("ci95"):
         lo, hi = o["multi_seed_mean"]["ci95"]
-        line += (f"\nover {o['n']} training seeds: test MSE {o['multi_seed_mean']['mean']:.5f} "
-                 f"(95% CI {lo:.5f} to {hi:.5f})")
+        line += (f"\nover {o['n']} training seeds: test MSE {fmt.mse(o['multi_seed_mean']['mean'])} "
+                 f"(95% CI {fmt.mse(lo)} to {fmt.mse(hi)})")
     return line
 
 

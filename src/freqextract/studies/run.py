@@ -44,6 +44,7 @@ from ..signals.data import save_npz
 from ..signals.scenarios import generate
 from ..training import resume
 from ..training.candidates import candidate_seeds, train_best_of
+from ..training.progress import plan_text, steps_text
 from .explain_run import explain_run
 
 # what a run writes besides config.toml, data/ and figures/; --overwrite removes these first, so that a new
@@ -163,8 +164,7 @@ def _complete(cfg: RunConfig, run_dir: Path, device, progress: bool, echo: Calla
     save_npz(train_sig, run_dir / "data" / "train.npz")
     save_npz(test_sig, run_dir / "data" / "test.npz")
 
-    echo(f"training on {device} (scenario {cfg.signal.scenario}, "
-         f"up to {cfg.train.max_steps} steps, horizon {cfg.train.warmup_horizon} -> {cfg.signal.n_samples} samples)")
+    echo(f"training on {device} (scenario {cfg.signal.scenario}, {plan_text(cfg)})")
     t0 = time.perf_counter()
     try:
         result, candidates, candidate_models = train_best_of(cfg, device=device, progress=progress, echo=echo,
@@ -180,7 +180,7 @@ def _complete(cfg: RunConfig, run_dir: Path, device, progress: bool, echo: Calla
                     extra={"train_seconds": train_wall,
                            "kept_candidate_seed": next(c["seed"] for c in candidates if c["kept"]),
                            "card": card})
-    echo(f"trained in {train_wall:.1f} s (kept candidate: {result.steps} steps)")
+    echo(f"trained in {train_wall:.1f} s (kept candidate: {steps_text(result.steps, cfg)})")
     if not evaluate:
         echo(describe(card))
         return run_dir

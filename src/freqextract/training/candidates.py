@@ -21,6 +21,7 @@ from pathlib import Path
 
 import torch
 
+from .. import fmt
 from ..config import RunConfig
 from ..errors import Diverged
 from ..models.checkpoint import build_model
@@ -28,7 +29,7 @@ from ..models.lstm import StatefulLSTM
 from ..runtime import select_device
 from . import resume
 from .loop import TrainResult, WorkFn, train
-from .progress import WorkBar, planned_work
+from .progress import WorkBar, planned_work, steps_text
 
 
 def candidate_seeds(cfg: RunConfig) -> list[int]:
@@ -167,7 +168,8 @@ def train_best_of(cfg: RunConfig, device: torch.device | None = None, progress: 
         if r["resumed_from"]:
             summaries[-1]["resumed_from"] = r["resumed_from"]
             resumed = f" (resumed at step {r['resumed_from']})"
-        echo(f"candidate seed {r['seed']}: validation MSE {last['val_mse']:.5f} after {r['steps']} steps, "
+        echo(f"candidate seed {r['seed']}: validation MSE {fmt.mse(last['val_mse'])} after "
+             f"{steps_text(r['steps'], cfg)}, "
              f"{r['seconds']:.0f} s{resumed}")
     alive = [i for i, r in enumerate(results) if "diverged" not in r]
     if not alive:

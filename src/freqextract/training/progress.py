@@ -56,6 +56,26 @@ def planned_work(cfg: RunConfig) -> int:
     return streams(cfg) * Curriculum(cfg).remaining_work() + polish_work(cfg)
 
 
+def plan_text(cfg: RunConfig) -> str:
+    """What a training will do, in words: its Adam steps and horizons, then the polish."""
+    t, n = cfg.train, cfg.signal.n_samples
+    parts = []
+    if t.max_steps:
+        parts.append(f"up to {t.max_steps} steps, horizon {t.warmup_horizon} -> {n} samples")
+    if t.polish_iters:
+        parts.append(f"{'then ' if parts else 'no Adam step, '}up to {t.polish_iters} L-BFGS iterations "
+                     f"at {n} samples")
+    return ", ".join(parts)
+
+
+def steps_text(steps: int, cfg: RunConfig) -> str:
+    """A finished training's length in words; the polish counts as one of ``steps`` (training.loop)."""
+    if not cfg.train.polish_iters:
+        return f"{steps} step{'' if steps == 1 else 's'}"
+    adam = steps - 1
+    return "the polish only" if adam == 0 else f"{adam} step{'' if adam == 1 else 's'} and the polish"
+
+
 class WorkBar:
     """One bar over the candidates' work; ``report(i, done, remaining, loss)`` as candidate i goes on."""
 
