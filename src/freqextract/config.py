@@ -349,11 +349,17 @@ def validate(cfg: RunConfig, signal_only: bool = False) -> None:
     if not 0 < m.rotation_amplitude <= 0.4:  # the first sample's kick reaches at most the input gate's 0.5
         raise UserError(f"model.rotation_amplitude: must be in (0, 0.4], got {m.rotation_amplitude:g}")
     if m.init == "rotation":
+        # without --config, run and train take DEFAULT_RUN, whose init this is: say how to leave it
+        other = "; --config spec (or --set model.init=forget-bias) trains from a random init instead"
         if s.scenario in CONDITIONED or m.outputs != "selector" or m.num_layers != 1:
             raise UserError("model.init: 'rotation' plants one oscillator per selector: it needs a one-layer "
                             "selector model (model.outputs = 'selector', model.num_layers = 1) of a fixed-"
                             f"frequency scenario, got scenario {s.scenario!r}, outputs {m.outputs!r}, "
-                            f"{m.num_layers} layer(s)")
+                            f"{m.num_layers} layer(s){other}")
+        if s.scenario == "offsets":
+            raise UserError("model.init: 'rotation' plants clocks started at phase 0, and the offsets scenario "
+                            "draws each sequence's phases: a clock cannot follow them (--config offsets "
+                            f"trains a tracker){other}")
         if m.hidden_size < 3 * len(s.frequencies):
             raise UserError(f"model.hidden_size: init 'rotation' takes 3 units per selector, "
                             f">= {3 * len(s.frequencies)} for {len(s.frequencies)} frequencies, got {m.hidden_size}")

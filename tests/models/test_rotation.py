@@ -104,3 +104,8 @@ def test_the_init_refuses_models_it_cannot_plant():
     d["model"]["outputs"] = "all"
     with pytest.raises(UserError, match="model.init"):
         from_dict(d)
+    d = to_dict(RunConfig())
+    d["model"]["init"] = "rotation"
+    d["signal"]["scenario"] = "offsets"
+    with pytest.raises(UserError, match="offsets scenario draws each sequence's phases.*--config spec"):
+        from_dict(d)
