@@ -1,6 +1,7 @@
-"""One init is enough: the default recipe trained with training seeds 0..N-1, one candidate each.
+"""One init is enough: a recipe (``--config``, the learned ``spec`` by default; ``spec-planted`` is the default
+run) trained with training seeds 0..N-1, one candidate each.
 
-Every seed is an ordinary ``freqextract run`` (the default config, ``train.candidates = 1``, ``train.seed =
+Every seed is an ordinary ``freqextract run`` (that config, ``train.candidates = 1``, ``train.seed =
 s``), so its wall time is what a user waits for: data, training, evaluation, baselines, report. The table
 gives, per seed, the test MSE on noise seed 2, per frequency, the mean over the test seeds 2..11, the
 training and the wall time, and checks the targets (every seed <= 0.002 with every frequency <= 0.004, the

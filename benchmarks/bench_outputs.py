@@ -10,7 +10,7 @@ sample over a 10 s signal: one fused forward (selector: K streams; multi-output:
     python benchmarks/bench_outputs.py [--budget default|quick] [--only spec offsets] [--set k=v ...]
                                        [--runs-dir benchmarks/runs/outputs] [--out benchmarks/results/outputs.json]
 
-The default budget is about 10 min of training per run on one core for spec (the default recipe with one
+The default budget is about 10 min of training per run on one core for spec (the learned recipe with one
 candidate) and about 8 min for offsets (a shorter curriculum at 4 realisations, sized from timed steps of
 the selector model against the spec recipe's; the multi-output model's steps are cheaper, its budget in
 steps the same); ``--budget quick`` is a seconds-long smoke of the whole pipeline.

@@ -3,7 +3,7 @@
 Builds the exact-spec selector model with each selector's limit cycle planted (``configs/spec-planted.toml``,
 its rotation amplitude and hidden size) and measures the test MSE on noise seed 2 over the whole 10 s, per
 frequency: at init, after 1 and 10 Adam steps at each learning rate (steps on fresh training noise at the
-warm-up's 1 000-sample horizon, gradient clipped at 1, as the default recipe's warm-up takes them), and
+warm-up's 1 000-sample horizon, gradient clipped at 1, as the learned recipe's warm-up takes them), and
 after the L-BFGS polish that the spec-planted config uses instead (``train.polish_iters`` on a fixed batch
 at the whole length). Also the free-running frequency of each planted cycle as calibrated (float64, the
 two-dimensional map of its cells), in ppm.

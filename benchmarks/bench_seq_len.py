@@ -60,7 +60,7 @@ def main(argv=None) -> int:
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--set", action="append", default=None, metavar="SECTION.KEY=VALUE",
                    help=f"overrides for every row (default: {' '.join(DEFAULT_BUDGET)})")
-    p.add_argument("--full", action="store_true", help=f"the default recipe: {' '.join(FULL_BUDGET)}")
+    p.add_argument("--full", action="store_true", help=f"the learned recipe: {' '.join(FULL_BUDGET)}")
     p.add_argument("--out", default=None, help="default: benchmarks/results/seq_len.json "
                                                "(seq_len_full.json with --full)")
     a = p.parse_args(argv)

@@ -432,7 +432,7 @@ PAGES = {"train_seeds": "results.md", "run_time": "results.md", "run_time_learne
          "conditioning": "extractor.md", "transfer": "extractor.md", "bundled-extractor": "extractor.md",
          "oneinit": "results.md", "programmable": "scenarios.md", "outputs": "results.md",
          "oneinit_planted": "results.md", "rotation": "method.md", "levers": "results.md"}
-HEADLINE = "oneinit_planted"  # the default recipe over training seeds 0..4
+HEADLINE = "oneinit_planted"  # the default run (spec-planted) over training seeds 0..4
 README_TABLES = (HEADLINE, "bundled-extractor", "run_time", "run_time_learned")  # also written into the README
 RUNS = "benchmarks/runs/"  # the benchmarks' default --runs-dir: notes name a run relative to it
 
