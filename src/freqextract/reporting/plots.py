@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 
 from .. import fmt
 from ..atomic import atomic_path
+from ..training.progress import length_text
 
 COLORS = {"noisy": "#a8a8a8", "target": "#1f4e9c", "output": "#e4572e"}
 FREQ_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
@@ -230,11 +231,9 @@ def training_curve(path, history: list[dict], freqs) -> Path:
     ax_h.set_title("curriculum: backprop horizon and learning rate", fontsize=10)
     ax_h.grid(alpha=0.3)
     secs = history[-1].get("seconds") if history else None
-    polished = bool(history) and history[-1].get("phase") == "polish"  # the polish is the last record's step
-    adam = int(steps[-1]) - polished if history else 0
-    length = f"{adam} step{'' if adam == 1 else 's'}" + (" and the polish" if polished else "")
-    fig.suptitle("Training" + (f" ({'the polish only' if polished and not adam else length}, {secs:.0f} s)"
-                               if secs is not None else ""), fontsize=12)
+    if secs is not None:  # the polish, when there was one, is the last record's step
+        length = length_text(int(steps[-1]), history[-1].get("phase") == "polish")
+    fig.suptitle("Training" + (f" ({length}, {secs:.0f} s)" if secs is not None else ""), fontsize=12)
     return _save(fig, path)
 
 

@@ -68,12 +68,17 @@ def plan_text(cfg: RunConfig) -> str:
     return ", ".join(parts)
 
 
+def length_text(steps: int, polished: bool) -> str:
+    """A finished training's length in words; with ``polished``, the last of ``steps`` is the polish."""
+    adam = steps - polished
+    if polished and adam == 0:
+        return "the polish only"
+    return f"{adam} step{'' if adam == 1 else 's'}" + (" and the polish" if polished else "")
+
+
 def steps_text(steps: int, cfg: RunConfig) -> str:
-    """A finished training's length in words; the polish counts as one of ``steps`` (training.loop)."""
-    if not cfg.train.polish_iters:
-        return f"{steps} step{'' if steps == 1 else 's'}"
-    adam = steps - 1
-    return "the polish only" if adam == 0 else f"{adam} step{'' if adam == 1 else 's'} and the polish"
+    """:func:`length_text` of a training under ``cfg`` (the polish counts as one step: training.loop)."""
+    return length_text(steps, cfg.train.polish_iters > 0)
 
 
 class WorkBar:
