@@ -1,4 +1,5 @@
-"""How an error is printed: five decimals, or scientific where five decimals would print 0.00000.
+"""How an error is printed: five decimals, or scientific where five decimals would print 0.00000; and how a
+training's length is worded.
 
 A planted clock's test MSE (about 3e-06) printed as 0.00000 would read as a perfect model; the learned
 models' errors (1e-4 and up) keep the fixed five decimals everyone compares them in.
@@ -14,3 +15,11 @@ def mse(v: float, digits: int = 5, signed: bool = False) -> str:
     if v != 0 and abs(v) < 10 ** -digits:
         return f"{v:{sign}.2e}"
     return f"{v:{sign}.{digits}f}"
+
+
+def length(steps: int, polished: bool) -> str:
+    """A finished training's length in words; with ``polished``, the last of ``steps`` is the polish."""
+    adam = steps - polished
+    if polished and adam == 0:
+        return "the polish only"
+    return f"{adam} step{'' if adam == 1 else 's'}" + (" and the polish" if polished else "")

@@ -25,7 +25,6 @@ from matplotlib.figure import Figure
 
 from .. import fmt
 from ..atomic import atomic_path
-from ..training.progress import length_text
 
 COLORS = {"noisy": "#a8a8a8", "target": "#1f4e9c", "output": "#e4572e"}
 FREQ_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
@@ -232,7 +231,7 @@ def training_curve(path, history: list[dict], freqs) -> Path:
     ax_h.grid(alpha=0.3)
     secs = history[-1].get("seconds") if history else None
     if secs is not None:  # the polish, when there was one, is the last record's step
-        length = length_text(int(steps[-1]), history[-1].get("phase") == "polish")
+        length = fmt.length(int(steps[-1]), history[-1].get("phase") == "polish")
     fig.suptitle("Training" + (f" ({length}, {secs:.0f} s)" if secs is not None else ""), fontsize=12)
     return _save(fig, path)
 

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 from tqdm.auto import tqdm
 
+from .. import fmt
 from ..config import CONDITIONED, RunConfig
 from .curriculum import Curriculum
 
@@ -68,17 +69,10 @@ def plan_text(cfg: RunConfig) -> str:
     return ", ".join(parts)
 
 
-def length_text(steps: int, polished: bool) -> str:
-    """A finished training's length in words; with ``polished``, the last of ``steps`` is the polish."""
-    adam = steps - polished
-    if polished and adam == 0:
-        return "the polish only"
-    return f"{adam} step{'' if adam == 1 else 's'}" + (" and the polish" if polished else "")
-
-
 def steps_text(steps: int, cfg: RunConfig) -> str:
-    """:func:`length_text` of a training under ``cfg`` (the polish counts as one step: training.loop)."""
-    return length_text(steps, cfg.train.polish_iters > 0)
+    """:func:`freqextract.fmt.length` of a training under ``cfg`` (the polish counts as one step:
+    training.loop)."""
+    return fmt.length(steps, cfg.train.polish_iters > 0)
 
 
 class WorkBar:
