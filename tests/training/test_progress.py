@@ -90,6 +90,8 @@ def test_plan_and_length_in_words():
     learned, planted = load("quick"), load("spec-planted")
     assert progress.plan_text(learned) == f"up to {learned.train.max_steps} steps, horizon 100 -> 1000 samples"
     assert progress.plan_text(planted) == "no Adam step, up to 40 L-BFGS iterations at 10000 samples"
+    whole = load("mix-polish")  # no warm-up and no growth: every step at the whole length
+    assert progress.plan_text(whole) == "up to 1200 steps at 10000 samples"
     both = load("quick", ["train.polish_iters=3"])
     assert progress.plan_text(both).endswith(", then up to 3 L-BFGS iterations at 1000 samples")
     assert progress.steps_text(50, learned) == "50 steps" and progress.steps_text(1, learned) == "1 step"

@@ -61,8 +61,10 @@ def plan_text(cfg: RunConfig) -> str:
     """What a training will do, in words: its Adam steps and horizons, then the polish."""
     t, n = cfg.train, cfg.signal.n_samples
     parts = []
-    if t.max_steps:
+    if t.max_steps and (t.warmup_steps or t.growth_steps) and t.warmup_horizon < n:
         parts.append(f"up to {t.max_steps} steps, horizon {t.warmup_horizon} -> {n} samples")
+    elif t.max_steps:
+        parts.append(f"up to {t.max_steps} steps at {n} samples")
     if t.polish_iters:
         parts.append(f"{'then ' if parts else 'no Adam step, '}up to {t.polish_iters} L-BFGS iterations "
                      f"at {n} samples")
