@@ -28,7 +28,12 @@ def test_run_writes_mix_metrics_and_report(mix_run):
                                                                            "rls-oracle-tuned"}
     assert m["test"]["references"]["rls-oracle-tuned"]["oracle"] and "test_sigma_0.1" in m
     assert (mix_run / "run" / "figures" / "band.png").exists()
-    assert "Held-out mixtures" in (mix_run / "run" / "report.html").read_text()
+    html = (mix_run / "run" / "report.html").read_text()
+    assert "Held-out mixtures" in html and "Where the error is" in html
+    t = m["test"]
+    assert t["time_edges_s"] == [0.0, 0.25, 0.5, 1.0]  # the TINY runs are 1 s long
+    for r in (t["model"], t["references"]["bandpass-tuned"]):
+        assert sum(r["nmse_by_time"]) == pytest.approx(r["nmse"])
 
 
 def test_generate_evaluate_and_stream_a_foreign_mix_file(cli, mix_run):

@@ -12,6 +12,7 @@ from freqextract.evaluation.mix import (
     rls_oracle_ref,
     rls_single_ref,
     score,
+    time_edges,
     tune_references,
 )
 from freqextract.models.checkpoint import build_model
@@ -33,6 +34,24 @@ def test_score_is_nmse_for_present_and_relative_power_for_absent():
     s = score(np.zeros_like(perfect), sig, req)
     assert np.allclose(s["nmse"], 1.0)
     assert requests_for(sig, 2.0, band=cfg.signal.band).frequencies.tolist() == req.frequencies.tolist()
+
+
+def test_nmse_by_time_splits_each_requests_nmse_into_bins_since_the_reset():
+    cfg = load("mix", SHORT)
+    sig = generate(cfg.signal, 3)
+    req = requests_for(sig, 2.0, band=cfg.signal.band)
+    assert time_edges(sig) == [0.0, 0.25, 0.5, 1.0, 2.0]  # 2 s: the edges at and past the end dropped
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=(len(req.frequencies), sig.n_samples))
+    s = score(y, sig, req)
+    assert len(s["nmse_by_time"]) == sig.n_freqs
+    assert np.allclose(np.sum(s["nmse_by_time"], axis=1), s["nmse"])
+    zero = score(np.zeros_like(y), sig, req)["nmse_by_time"]  # each bin holds its share of the target's energy
+    shares = [[float((t[a:b] ** 2).sum() / (t ** 2).sum()) for a, b in ((0, 250), (250, 500), (500, 1000),
+                                                                       (1000, 2000))] for t in sig.targets]
+    assert np.allclose(zero, shares)
+    late = np.where(np.arange(sig.n_samples) < 1000, sig.targets[np.maximum(req.which, 0)], 0.0)
+    assert np.allclose(np.asarray(score(late, sig, req)["nmse_by_time"])[:, :3], 0.0)  # exact until 1 s
 
 
 def test_the_oracle_beats_the_single_frequency_rls_on_a_clean_crowded_mixture():

@@ -32,6 +32,7 @@ from ..signals.scenarios import MixedSignal, generate
 from .baselines import bandpass_causal, rls_causal
 
 ABSENT_PER_SEQUENCE = 2
+TIME_EDGES_S = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)  # bins of the error by time since the reset (score)
 GRIDS = {
     "bandpass-tuned": {"order": [1, 2, 3, 4], "bandwidth": [0.2, 0.3, 0.5, 0.7, 1.0, 1.5]},
     "rls-single-tuned": {"forgetting": [0.998, 0.999, 0.9995, 0.9998, 1.0], "regularization": [1, 10, 100, 1000, 1e4]},
@@ -59,17 +60,29 @@ def requests_for(sig: MixedSignal, separation: float, n_absent: int = ABSENT_PER
     return Requests(frequencies=freqs, which=which.astype(np.int64))
 
 
+def time_edges(sig: MixedSignal, edges_s=TIME_EDGES_S) -> list[float]:
+    """The time bins of :func:`score`'s ``nmse_by_time`` in seconds since the reset, the sequence's end last
+    (edges past the end are dropped)."""
+    end = sig.n_samples / sig.fs
+    return [float(e) for e in edges_s if e < end] + [end]
+
+
 def score(outputs: np.ndarray, sig: MixedSignal, req: Requests) -> dict:
-    """outputs (Q, N) -> NMSE of each present request, relative power of each absent one."""
+    """outputs (Q, N) -> NMSE of each present request, relative power of each absent one, and each present
+    request's NMSE split by time since the reset (``nmse_by_time``: one value per bin of :func:`time_edges`,
+    each the bin's squared error over the whole target's energy, so a request's values add up to its NMSE)."""
     power = float((sig.targets ** 2).mean(axis=1).mean())  # the mixture's mean component power
-    nmse, absent = [], []
+    cuts = np.round(np.asarray(time_edges(sig)) * sig.fs).astype(int)
+    nmse, absent, by_time = [], [], []
     for q in range(len(req.frequencies)):
         if req.which[q] >= 0:
             tgt = sig.targets[req.which[q]]
-            nmse.append(float(((outputs[q] - tgt) ** 2).sum() / (tgt ** 2).sum()))
+            err = (outputs[q] - tgt) ** 2 / (tgt ** 2).sum()  # (N,)
+            nmse.append(float(err.sum()))
+            by_time.append([float(err[a:b].sum()) for a, b in zip(cuts[:-1], cuts[1:], strict=True)])
         else:
             absent.append(float((outputs[q] ** 2).mean() / power))
-    return {"nmse": nmse, "absent_power": absent}
+    return {"nmse": nmse, "absent_power": absent, "nmse_by_time": by_time}
 
 
 # ---------------------------------------------------------------------------------------------- references
@@ -151,7 +164,9 @@ def model_outputs(model, sig: MixedSignal, req: Requests, cfg: RunConfig, fs: fl
 def summarize(scores: list[dict]) -> dict:
     nmse = [v for s in scores for v in s["nmse"]]
     absent = [v for s in scores for v in s["absent_power"]]
+    by_time = [v for s in scores for v in s["nmse_by_time"]]
     return {"nmse": float(np.mean(nmse)), "nmse_median": float(np.median(nmse)), "requests": len(nmse),
+            "nmse_by_time": np.mean(by_time, axis=0).tolist() if by_time else [],
             "absent_power": float(np.mean(absent)) if absent else None,
             "absent_power_max": float(np.max(absent)) if absent else None, "absent_requests": len(absent)}
 
@@ -185,6 +200,7 @@ def evaluate_mix(model, cfg: RunConfig, signals: list[MixedSignal] | None = None
         "references": refs,
         "ratios": {name: m["nmse"] / r["nmse"] for name, r in refs.items() if r["nmse"]},
         "tune_seeds": [cfg.eval.tune_seed + i for i in range(cfg.eval.tune_sequences)],
+        "time_edges_s": time_edges(signals[0]),
     }
     out["verdict"] = verdict(out)
     return out

@@ -90,7 +90,21 @@ def _section(t: dict, title: str) -> str:
             f"Sequences: seeds {t['sequences'][0]}..{t['sequences'][-1]}; references tuned on seeds "
             f"{t['tune_seeds'][0]}..{t['tune_seeds'][-1]}.</p>"
             + table(["", "NMSE (present)", "absent power", "model / it", "what it is"], rows,
-                    ["model"] + [""] * (len(rows) - 1)))
+                    ["model"] + [""] * (len(rows) - 1)) + _by_time(t))
+
+
+def _by_time(t: dict) -> str:
+    """Where the error is: each method's NMSE split by time since the reset (the bins add up to it)."""
+    edges = t.get("time_edges_s")
+    if not edges or not t["model"].get("nmse_by_time"):
+        return ""
+    named = [("model", t["model"])] + [(k, r) for k, r in t["references"].items() if r.get("nmse_by_time")]
+    rows = [[esc(k + (" (oracle)" if r.get("oracle") else ""))] + [num(v) for v in r["nmse_by_time"]]
+            + [num(r["nmse"])] for k, r in named]
+    head = [""] + [f"{a:g}-{b:g} s" for a, b in zip(edges[:-1], edges[1:], strict=True)] + ["whole"]
+    return ("<p>Where the error is: the NMSE of present requests by time since the reset (each bin's squared "
+            "error over the whole target's energy, so a row adds up to its NMSE).</p>"
+            + table(head, rows, ["model"] + [""] * (len(rows) - 1)))
 
 
 def write_mix_report(run_dir: Path, metrics: dict) -> Path:
