@@ -14,11 +14,12 @@ and a copy of the card as ``benchmarks/results/bundled-<name>.json``, which ``up
 the README's table of the bundled model.
 
     python benchmarks/bundle_model.py RUN_DIR [--name extractor] [--trained-with "freqextract run --config mix"]
-                                      [--stage EARLIER_RUN_DIR "ITS COMMAND" ...]
+                                      [--stage EARLIER_RUN_DIR "ITS COMMAND" ...] [--after-bundled NAME]
 
 A model trained in stages (a run started from another run's weights with ``--init-from``) names each
 earlier run with ``--stage``: the card then lists every stage's command, steps and training time, and its
-totals are theirs added up.
+totals are theirs added up. ``--after-bundled NAME``: RUN_DIR went on from the model bundled as NAME, whose
+card already lists its stages; they come first.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from freqextract.errors import UserError
 from freqextract.evaluation.mix import check_model
 from freqextract.models import checkpoint
 from freqextract.serving.bundled import ROOT
+from freqextract.serving.bundled import card as bundled_card
 from freqextract.serving.onnx import export_onnx
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -62,7 +64,8 @@ def stages_of(run_dir: Path, trained_with: str, earlier: list[tuple[str, str]]) 
     return out
 
 
-def bundle(run_dir: Path, name: str, trained_with: str, earlier: list[tuple[str, str]] = ()) -> dict:
+def bundle(run_dir: Path, name: str, trained_with: str, earlier: list[tuple[str, str]] = (),
+           prior: list[dict] = ()) -> dict:
     metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
     if metrics.get("kind") != "conditioned" or metrics.get("status") != "ok":
         raise UserError(f"{run_dir}: not a finished run of a frequency-conditioned model (scenario mix)")
@@ -79,7 +82,7 @@ def bundle(run_dir: Path, name: str, trained_with: str, earlier: list[tuple[str,
     shutil.copy(run_dir / "config.toml", tmp / "config.toml")
     shipped, _, _ = checkpoint.load_model(tmp / "model.pt")
     test = metrics["test"]
-    stages = stages_of(run_dir, trained_with, list(earlier))
+    stages = [*prior, *stages_of(run_dir, trained_with, list(earlier))]
     card = {
         "name": name,
         "summary": (f"general extractor: any frequency in {cfg.signal.band[0]:g}..{cfg.signal.band[1]:g} Hz at "
@@ -116,10 +119,15 @@ def main(argv=None) -> int:
                     help="the command that trained the run (recorded in the card)")
     ap.add_argument("--stage", nargs=2, action="append", default=[], metavar=("RUN_DIR", "COMMAND"),
                     help="an earlier stage whose checkpoint this run started from (--init-from), first first")
+    ap.add_argument("--after-bundled", metavar="NAME",
+                    help="RUN_DIR started from the model bundled as NAME: its card's stages come first")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     try:
-        card = bundle(args.run_dir, args.name, args.trained_with, [tuple(s) for s in args.stage])
+        prior = bundled_card(args.after_bundled).get("stages") if args.after_bundled else []
+        if prior is None:
+            raise UserError(f"--after-bundled {args.after_bundled}: its card lists no stages")
+        card = bundle(args.run_dir, args.name, args.trained_with, [tuple(s) for s in args.stage], prior)
     except UserError as e:
         print(f"bundle_model: {e}", file=sys.stderr)
         return 2

@@ -273,11 +273,40 @@ def table_transfer(r: dict) -> str:
 
 
 def _stages(r: dict) -> str:
-    """How the bundled model was trained: its command, or each stage's with its steps and minutes."""
+    """How the bundled model was trained: its command, or each stage's config with its steps and minutes
+    (every stage after the first goes on from the one before with --init-from; docs/extractor.md has the
+    commands)."""
     stages = r.get("stages") or []
     if len(stages) < 2:
         return f"`{r['trained_with']}`"
-    return ", then ".join(f"`{s['command']}` ({s['steps']} steps, {s['seconds'] / 60:.0f} min)" for s in stages)
+
+    def config(cmd: str) -> str:
+        words = cmd.split()
+        return f"--config {words[words.index('--config') + 1]}" if "--config" in words else cmd
+
+    first, *rest = stages
+    return (f"`freqextract run {config(first['command'])}` ({first['steps']} steps, {first['seconds'] / 60:.0f} min)"
+            + "".join(f", then `{config(s['command'])}` ({s['steps']} steps, {s['seconds'] / 60:.0f} min)"
+                      for s in rest)
+            + ", each stage from the one before (`--init-from`)")
+
+
+def table_bundled_time(r: dict) -> str:
+    """Where the bundled model's error is: the held-out NMSE by time since the reset, beside the references'."""
+    t = r["held_out"]["test"]
+    edges = t.get("time_edges_s")
+    if not edges:
+        return "(this card records no split by time)"
+    named = [("**the model**", t["model"])] + [
+        (f"{k} (oracle)" if v.get("oracle") else k, v) for k, v in t["references"].items() if v.get("nmse_by_time")]
+    head = [f"{a:g}–{b:g} s" for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    lines = ["| since the reset | " + " | ".join(head) + " | whole |", "|" + "---|" * (len(head) + 2)]
+    for label, v in named:
+        lines.append(f"| {label} | " + " | ".join(f"{x:.4f}" for x in v["nmse_by_time"]) + f" | {v['nmse']:.4f} |")
+    lines += ["", f"NMSE of present requests on held-out seeds {t['sequences'][0]}..{t['sequences'][-1]}, split by "
+              "time since the reset: each bin's squared error over the whole target's energy, so a row adds up to "
+              "its NMSE. From the bundled model's card (`python benchmarks/bundle_model.py`)."]
+    return "\n".join(lines)
 
 
 def table_bundled(r: dict) -> str:
@@ -298,7 +327,7 @@ def table_bundled(r: dict) -> str:
               + (f" With white noise σ = 0.1: NMSE {noisy['model']['nmse']:.4f} (tuned band-pass "
                  f"{noisy['references']['bandpass-tuned']['nmse']:.4f}, oracle RLS "
                  f"{noisy['references']['rls-oracle-tuned']['nmse']:.4f})." if noisy else "")
-              + f" Trained by {_stages(r)} in {r['training_seconds'] / 60:.0f} min ({r['training_steps']} "
+              + f" Trained by {_stages(r)}: {r['training_seconds'] / 60:.0f} min in all ({r['training_steps']} "
               f"steps) on {r['machine']['cpus']} CPU cores ({r['machine']['processor']}, torch threads "
               f"{r['machine']['torch_threads']}, the cores shared with other jobs); shipped by "
               f"`python benchmarks/bundle_model.py RUN_DIR`."]
@@ -421,7 +450,8 @@ TABLES = {"train_seeds": table_train_seeds, "run_time": table_run_time,
           "lockon": table_lockon, "conditioning": table_conditioning, "transfer": table_transfer,
           "bundled-extractor": table_bundled, "oneinit": table_oneinit, "programmable": table_programmable,
           "oneinit_planted": table_oneinit, "rotation": table_rotation, "levers": table_levers,
-          "outputs": table_outputs}
+          "outputs": table_outputs, "bundled-extractor-time": table_bundled_time}
+SOURCES = {"bundled-extractor-time": "bundled-extractor"}  # a table written from another table's JSON
 
 
 # where each table goes: its docs page; HEADLINE also goes into the README
@@ -431,7 +461,8 @@ PAGES = {"train_seeds": "results.md", "run_time": "results.md", "run_time_learne
          "scenarios": "scenarios.md", "lockon": "scenarios.md", "stream": "streaming.md",
          "conditioning": "extractor.md", "transfer": "extractor.md", "bundled-extractor": "extractor.md",
          "oneinit": "results.md", "programmable": "scenarios.md", "outputs": "results.md",
-         "oneinit_planted": "results.md", "rotation": "method.md", "levers": "results.md"}
+         "oneinit_planted": "results.md", "rotation": "method.md", "levers": "results.md",
+         "bundled-extractor-time": "extractor.md"}
 HEADLINE = "oneinit_planted"  # the default run (spec-planted) over training seeds 0..4
 README_TABLES = (HEADLINE, "bundled-extractor", "run_time", "run_time_learned")  # also written into the README
 RUNS = "benchmarks/runs/"  # the benchmarks' default --runs-dir: notes name a run relative to it
@@ -452,7 +483,7 @@ def main(argv=None) -> int:
     texts = {f: f.read_text(encoding="utf-8") for f in files}
     missing = 0
     for name, fn in TABLES.items():
-        path = Path(a.results) / f"{name}.json"
+        path = Path(a.results) / f"{SOURCES.get(name, name)}.json"
         if not path.exists():
             continue
         block = fn(json.loads(path.read_text())).replace(RUNS, "")
