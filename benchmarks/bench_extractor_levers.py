@@ -5,7 +5,9 @@ Every lever trains on from the bundled model's weights (``train.init_from``) und
 every lever draws the same training mixtures (``train.seed``). Then the model's NMSE and absent power on
 the held-out mixtures of the bundled model's card (seeds 2..11), so the row "the bundled model" is the
 card's number, measured again, and the ratio to the card's tuned band-pass says how far each lever is
-from the target (at most 0.5). Training seconds are each lever's own, two levers at once.
+from the target (at most 0.5). Training seconds are each lever's own, two levers at once. The levers: more
+of the same, bigger batches, truncated backprop, shorter sequences, the loss's weights (absent requests,
+mixture sizes) and capacity (a model twice as wide, started computing exactly what the bundled one does).
 
     python benchmarks/bench_extractor_levers.py [--steps 300] [--workers 2] [--model extractor]
                                                 [--out benchmarks/results/extractor_levers.json]
@@ -28,6 +30,11 @@ LEVERS: dict[str, list[str]] = {
     "8 mixtures per step (mix-finetune's choice)": ["train.realisations=8"],
     "backprop truncated every 1 s (ten updates per sequence)": ["train.realisations=4", "train.tbptt=1000"],
     "the first 2 s only (five times cheaper steps)": ["train.realisations=4", "signal.duration=2.0"],
+    "absent requests weighed 0.2 in the loss (their power is 0.4 %, the limit 5 %)":
+        ["train.realisations=4", "train.absent_weight=0.2"],
+    "present requests weighed by their mixture's size, as the held-out set counts them":
+        ["train.realisations=4", "train.count_weighting=true"],
+    "128 units: the bundled 64 and 64 new ones (models/widen.py)": ["train.realisations=4", "model.hidden_size=128"],
 }
 
 

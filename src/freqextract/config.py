@@ -135,6 +135,10 @@ class TrainConfig:
     max_grad_norm: float = 1e6  # a gradient norm above this (before clipping) counts as divergence (0 = off)
     requests: int = 4  # mix: requested frequencies per mixture and step (streams reading the same S)
     absent_fraction: float = 0.4  # mix: share of the requests for a frequency not in the mixture
+    absent_weight: float = 1.0  # mix: weight of the absent requests' mean in the loss (the present ones': 1)
+    # mix: weight a present request by its mixture's component count over the mean count, so a mixture
+    # counts as often as it does in the held-out evaluation, which requests every component
+    count_weighting: bool = False
     polish_iters: int = 0  # L-BFGS iterations at the whole length after the final phase (0 = none)
     polish_realisations: int = 2  # noise realisations in the polish's fixed batch
     init_from: str = ""  # a model checkpoint whose weights start the training (a fresh init when empty)
@@ -429,6 +433,8 @@ def validate(cfg: RunConfig, signal_only: bool = False) -> None:
     _at_least("train", t, "requests", 1)
     if not 0 <= t.absent_fraction < 1:
         raise UserError(f"train.absent_fraction: must be in [0, 1), got {t.absent_fraction:g}")
+    if not 0 <= t.absent_weight < math.inf:
+        raise UserError(f"train.absent_weight: must be a finite number >= 0, got {t.absent_weight:g}")
     _at_least("eval", cfg.eval, "shuffle_seed", 0)
     if cfg.eval.absent_separation < 0:
         raise UserError(f"eval.absent_separation: must be >= 0 Hz, got {cfg.eval.absent_separation:g}")

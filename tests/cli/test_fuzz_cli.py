@@ -186,13 +186,15 @@ OUT_OF_RANGE: dict[str, st.SearchStrategy] = {
     "model.conditioning": bad_names, "model.film_size": ints_below(0), "model.outputs": bad_names,
     "train.requests": ints_below(0),
     "train.absent_fraction": st.one_of(below(0.0, inclusive=False), st.floats(1.0, 1e9)),
+    "train.absent_weight": st.one_of(below(0.0, inclusive=False), st.just(math.inf)),
     "eval.absent_separation": below(0.0, inclusive=False), "eval.mix_sequences": ints_below(0),
     "eval.tune_seed": st.one_of(ints_below(-1), st.integers(-6, 11)),  # 1001.. by default; 2..11 are test seeds
     "eval.tune_sequences": ints_below(0), "eval.bayes_particles": st.one_of(ints_below(-1), st.just(1)),
 }
 # where the message names the field the value conflicts with rather than the one that was set
 RELATED = {"signal.fs": ("signal.frequencies", "signal.duration")}
-UNCHECKED = {"eval.ablations", "eval.baselines", "eval.report"}  # booleans: every value of the right type is valid
+# booleans: every value of the right type is valid
+UNCHECKED = {"eval.ablations", "eval.baselines", "eval.report", "train.count_weighting"}
 # range-checked only under scenario mix (tests/signals/test_mix.py) or programmable
 # (tests/test_config_programmable.py), or when training starts (init_from: a file)
 MIX_ONLY = {"signal.components", "signal.band", "signal.min_separation", "signal.levels", "signal.mix_frequencies",

@@ -7,8 +7,8 @@ import torch
 from freqextract.config import load
 from freqextract.errors import UserError
 from freqextract.models.checkpoint import build_model, save
-from freqextract.training.batches import mix_batch, training_batch, validation_batch
-from freqextract.training.loop import train
+from freqextract.training.batches import mix_batch, training_batch, validation_batch, weigh_groups
+from freqextract.training.loop import fresh_init, train
 
 TINY = ["signal.duration=0.5", "model.hidden_size=8", "train.warmup_horizon=100", "train.warmup_steps=3",
         "train.growth_steps=1", "train.final_steps=1", "train.candidates=1", "train.log_every=1"]
@@ -44,14 +44,35 @@ def test_init_from_starts_from_the_weights(tmp_path):
         for p in model.parameters():
             p.fill_(0.01)
     save(tmp_path / "start.pt", model, cfg, step=0)
-    from freqextract.training.loop import fresh_init
-
     started, _ = fresh_init(load("mix", [*TINY, f'train.init_from="{tmp_path / "start.pt"}"']), "cpu", 0)
     assert all(torch.all(p == 0.01) for p in started.parameters())
     with pytest.raises(UserError, match="train.init_from"):
         fresh_init(load("mix", [*TINY, 'train.init_from="nowhere.pt"']), "cpu", 0)
     with pytest.raises(UserError, match="ConditionedLSTM"):
         fresh_init(load("spec", [*TINY, f'train.init_from="{tmp_path / "start.pt"}"']), "cpu", 0)
+
+
+def test_count_weighting_weighs_a_present_request_by_its_mixture_size():
+    base = mix_batch(load("mix", TINY), np.random.default_rng(3), 8, 100, "cpu")
+    counted = mix_batch(load("mix", [*TINY, "train.count_weighting=true"]), np.random.default_rng(3), 8, 100, "cpu")
+    assert torch.equal(base.x, counted.x) and torch.equal(base.group, counted.group)  # the same draw
+    ratio = (counted.weight / base.weight).reshape(8, -1)  # (mixtures, requests)
+    present = (base.group == 0).reshape(8, -1)
+    assert torch.all(ratio[~present] == 1.0)  # absent requests keep their weight
+    # within a mixture every present request gets the same factor K / E[K], K in 1..6 and E[K] = 3.5
+    for r in range(8):
+        f = ratio[r][present[r]]
+        if len(f):
+            assert torch.allclose(f, f[0]) and round(float(f[0]) * 3.5, 4) in {1.0, 2.0, 3.0, 4.0, 5.0, 6.0}
+    assert len({round(float(v), 4) for v in ratio[present]}) > 1  # mixtures of different sizes in the draw
+
+
+def test_absent_weight_scales_the_absent_group_in_the_loss():
+    means = torch.tensor([0.3, 0.5])
+    assert torch.equal(weigh_groups(load("mix", TINY), means), means)
+    assert weigh_groups(load("mix", [*TINY, "train.absent_weight=0.2"]), means).tolist() == pytest.approx([0.3, 0.1])
+    with pytest.raises(UserError, match="train.absent_weight"):
+        load("mix", [*TINY, "train.absent_weight=-1"])
 
 
 def test_multi_output_batches_read_S_once_and_keep_the_selector_targets():

@@ -15,7 +15,8 @@ A :class:`Batch` is B streams of T samples, each with a weight and a group:
     conditioned models (programmable)               R fresh spec sequences x Q requests; stream r*Q + q,
                                                     weight 1, one group (the MSE over the band)
 
-The loss of a step is ``focus_loss`` of the group means of the weighted per-stream MSE.
+The loss of a step is ``focus_loss`` of the group means of the weighted per-stream MSE (a ``mix`` model's
+absent group weighed by ``train.absent_weight``: :func:`weigh_groups`).
 """
 
 from __future__ import annotations
@@ -67,6 +68,21 @@ def nu_max(cfg: RunConfig) -> float:
     return cfg.signal.band[1] / cfg.signal.fs
 
 
+def mean_count(sig) -> float:
+    """The expected component count of a ``mix`` sequence (K uniform in ``signal.components``)."""
+    if sig.mix_frequencies:
+        return float(len(sig.mix_frequencies))
+    return (sig.components[0] + sig.components[1]) / 2
+
+
+def weigh_groups(cfg: RunConfig, means: torch.Tensor) -> torch.Tensor:
+    """(n_groups,) group means -> as the loss weighs them: a ``mix`` model's absent requests by
+    ``train.absent_weight``, every other group by 1."""
+    if cfg.signal.scenario != "mix" or cfg.train.absent_weight == 1.0:
+        return means
+    return means * means.new_tensor([1.0, cfg.train.absent_weight])
+
+
 def mix_batch(cfg: RunConfig, rng: np.random.Generator, n_seq: int, horizon: int, device,
               dtype=np.float32) -> Batch:
     """``n_seq`` fresh mixtures of ``horizon`` samples, ``train.requests`` requests each."""
@@ -78,6 +94,8 @@ def mix_batch(cfg: RunConfig, rng: np.random.Generator, n_seq: int, horizon: int
     power = (mix.levels ** 2).sum(1) / (2 * mix.count)  # (R,) mean component power
     own = np.take_along_axis(mix.levels, np.maximum(req.which, 0), axis=1) ** 2 / 2  # (R, Q)
     ref = np.where(req.absent, power[:, None], own).reshape(-1)
+    if cfg.train.count_weighting:  # a K-component mixture weighs K / E[K], as in the held-out evaluation
+        ref = ref / np.where(req.absent, 1.0, mix.count[:, None] / mean_count(cfg.signal)).reshape(-1)
     return Batch(x=torch.as_tensor(x, device=device), y=torch.as_tensor(y.astype(dtype), device=device),
                  weight=torch.as_tensor((1.0 / ref).astype(dtype), device=device),
                  group=torch.as_tensor(req.absent.reshape(-1).astype(np.int64), device=device), n_groups=2)

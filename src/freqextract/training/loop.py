@@ -28,12 +28,12 @@ import torch
 
 from ..config import RunConfig
 from ..errors import Diverged, UserError
-from ..models import checkpoint
+from ..models import checkpoint, widen
 from ..models.checkpoint import build_model
 from ..models.lstm import SequenceLSTM, State, StatefulLSTM, detach_state
 from ..runtime import configure_threads, seed_everything, select_device
 from . import resume
-from .batches import training_batch, validation_batch
+from .batches import training_batch, validation_batch, weigh_groups
 from .curriculum import Curriculum, focus_loss
 from .polish import polish
 from .progress import WorkBar, planned_work, polish_work, streams
@@ -146,14 +146,23 @@ def fresh_init(cfg: RunConfig, device: torch.device, restart: int) -> tuple[Stat
 
 def start_from(model: StatefulLSTM, path: str) -> None:
     """Load the weights of the model checkpoint ``path`` into ``model`` (``train.init_from``: transfer to a
-    new frequency set or band); a checkpoint of another kind or shape is a UserError naming the field."""
+    new frequency set or band). A ``model.hidden_size`` above the checkpoint's widens it (models/widen.py:
+    the same outputs at the start, new units to recruit); a checkpoint of another kind or shape is a
+    UserError naming the field."""
     if not Path(path).is_file():
         raise UserError(f"train.init_from: {path}: checkpoint not found")
     ckpt = checkpoint.load(path)
     if ckpt["kind"] != checkpoint.model_kind(model):
         raise UserError(f"train.init_from: {path} holds a {ckpt['kind']}, this config trains a "
                         f"{checkpoint.model_kind(model)}")
-    checkpoint.load_weights(f"train.init_from: {path}", model, ckpt["state_dict"])
+    state = ckpt["state_dict"]
+    if "lstm.weight_hh_l0" in state and widen.hidden_size_of(state) < model.hidden_size:
+        try:
+            state = widen.widen(state, model)
+        except ValueError as e:
+            raise UserError(f"model.hidden_size: {model.hidden_size} units cannot start from {path} "
+                            f"({widen.hidden_size_of(state)} units): {e}") from None
+    checkpoint.load_weights(f"train.init_from: {path}", model, state)
 
 
 WorkFn = Callable[[int, int, float], None]  # (samples done, samples still planned, the step's loss)
@@ -213,7 +222,8 @@ def train(cfg: RunConfig, device: torch.device | None = None, progress: bool | N
         window = horizon if cfg.train.tbptt == 0 else min(horizon, cfg.train.tbptt)
         try:
             err = train_sequence(model, optimizer, batch.x, batch.y, window, cfg.train.clip, window_fn,
-                                 loss_fn=lambda e, b=batch: focus_loss(b.group_means(e), cfg.train.focus),
+                                 loss_fn=lambda e, b=batch: focus_loss(weigh_groups(cfg, b.group_means(e)),
+                                                                     cfg.train.focus),
                                  max_grad_norm=cfg.train.max_grad_norm)
         except Diverged as e:
             if bar is not None:

@@ -4,9 +4,10 @@ Adam with a decaying rate brings each oscillator close to its frequency, but the
 of the frequency, which decides the phase at the end of the signal, lies in a narrow, smooth valley that
 Adam's noisy steps cross slowly. A quasi-Newton method converges there in tens of evaluations. The batch
 is ``train.polish_realisations`` noise realisations drawn from the training stream, fixed for the whole
-polish (L-BFGS needs one objective); the plain mean of the group losses is minimised (no focus weights:
-they would move the objective under the line search). The polished weights are kept only if they lower
-the validation MSE; otherwise the model is handed back as it came.
+polish (L-BFGS needs one objective); the mean of the group losses is minimised, weighed as in training
+(``train.absent_weight``) but with no focus weights: they would move the objective under the line search.
+The polished weights are kept only if they lower the validation MSE; otherwise the model is handed back
+as it came.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 import torch
 
 from ..config import RunConfig
-from .batches import Batch, training_batch
+from .batches import Batch, training_batch, weigh_groups
 from .progress import polish_cfg, polish_evals
 
 
@@ -50,7 +51,7 @@ def polish(model: torch.nn.Module, cfg: RunConfig, rng: np.random.Generator, dev
     def closure() -> torch.Tensor:
         opt.zero_grad(set_to_none=True)
         y, _ = model(batch.x)  # (B, N)
-        loss = batch.group_means((y - batch.y).pow(2).mean(dim=1)).mean()
+        loss = weigh_groups(cfg, batch.group_means((y - batch.y).pow(2).mean(dim=1))).mean()
         if torch.isfinite(loss):
             loss.backward()
         losses.append(float(loss.detach()))
