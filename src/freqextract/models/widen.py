@@ -1,12 +1,12 @@
 """Start a wider model from a narrower one's weights, computing exactly what the narrow one computes.
 
 ``train.init_from`` with ``model.hidden_size`` above the checkpoint's: the checkpoint's H units keep their
-weights, and the H' - H new units start from the wide model's own (seeded) init scaled by ``NEW_SCALE``,
-with three things zero so that the wide model's output equals the narrow one's at the first step:
+weights, and the H' - H new units start from the wide model's own (seeded) init, their weights scaled by
+``NEW_SCALE``, with two blocks zero so that the wide model's output equals the narrow one's at the start:
 
     weight_hh (4H', H')   the old units' gate rows read no new unit (their columns H.. are 0)
-    head.weight (1, H')   the read-out ignores the new units (columns H.. are 0)
-    weight_ih (4H', n)    the old rows are the checkpoint's; the new rows read S as a fresh init does
+    head.weight (K, H')   the read-out ignores the new units (columns H.. are 0; K outputs)
+    weight_ih (4H', n)    the old rows are the checkpoint's; the new rows a fresh init's x NEW_SCALE
 
 The new units see everything (S, the request, every old unit) from the start, so the first gradient
 steps can recruit them; the old ones learn to read them only as training goes. One-layer LSTM models with
